@@ -1,0 +1,367 @@
+package supervisor
+
+import (
+	"errors"
+	"path"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// This file holds no Linux-only code: the frontend imports ParseConfig and
+// Config.Args to validate and bake the options with exactly these rules.
+//
+// Don't forget to update the usage text (usage.go) and the frontend
+// documentation if you add an option.
+
+// ExitPolicy says what the supervisor does when the app exits by itself.
+type ExitPolicy string
+
+const (
+	// ExitPolicyExit makes the supervisor exit with the app's exit code.
+	ExitPolicyExit ExitPolicy = "exit"
+	// ExitPolicyContinue keeps the supervisor (and so the container) alive
+	// until the next trigger starts the app again.
+	ExitPolicyContinue ExitPolicy = "continue"
+)
+
+// Defaults of the options.
+const (
+	DefaultTrigger     = "/.restart-proc"
+	DefaultStopSignal  = sigTERM
+	DefaultStopTimeout = 5 * time.Second
+	// DefaultPoll is the interval used when inotify is unavailable and
+	// --poll was not given.
+	DefaultPoll = 250 * time.Millisecond
+	// MinPoll is the shortest polling interval accepted.
+	MinPoll = 10 * time.Millisecond
+)
+
+// EnvPrefix starts every variable the supervisor reads; all variables with
+// this prefix are removed from the app's environment.
+const EnvPrefix = "RESTART_"
+
+// Config holds the supervisor's options. The zero value is not valid: start
+// from DefaultConfig or ParseConfig.
+type Config struct {
+	Trigger     string         // absolute path of the trigger file
+	ExitPolicy  ExitPolicy     // what to do when the app exits by itself
+	StopSignal  syscall.Signal // signal that asks the app to stop
+	StopTimeout time.Duration  // time between StopSignal and SIGKILL; 0 kills at once
+	Watch       []string       // absolute directories watched recursively; nil for none
+	Poll        time.Duration  // polling interval; 0 uses inotify
+	Quiet       bool           // no event logs (errors are still printed)
+}
+
+// DefaultConfig returns the configuration used when no option is given.
+func DefaultConfig() Config {
+	return Config{
+		Trigger:     DefaultTrigger,
+		ExitPolicy:  ExitPolicyExit,
+		StopSignal:  DefaultStopSignal,
+		StopTimeout: DefaultStopTimeout,
+	}
+}
+
+// OptionError reports a bad option or environment value.
+type OptionError struct {
+	Name  string // "--stop-signal" or "RESTART_STOP_SIGNAL"
+	Value string // the value as given
+	Want  string // what is accepted
+}
+
+func (e *OptionError) Error() string {
+	return "invalid " + e.Name + " value " + quote(e.Value) + ": want " + e.Want
+}
+
+// ErrHelp is returned by ParseConfig when -h, -help or --help is given.
+var ErrHelp = errors.New("help requested")
+
+// option describes one command-line option and its environment variable.
+type option struct {
+	name   string // without dashes
+	env    string
+	isBool bool
+	want   string
+	usage  string
+	set    func(c *Config, v string) error
+}
+
+// options lists every option in the order Config.Args renders them.
+var options = []option{
+	{
+		name: "trigger", env: "RESTART_TRIGGER",
+		want:  "an absolute file path, e.g. /.restart-proc",
+		usage: "file whose change (write, touch, create, rename onto it) restarts the app; created 0666 if missing (default " + DefaultTrigger + ")",
+		set: func(c *Config, v string) error {
+			p, ok := cleanAbs(v)
+			if !ok || p == "/" {
+				return errBad
+			}
+			c.Trigger = p
+			return nil
+		},
+	},
+	{
+		name: "exit-policy", env: "RESTART_EXIT_POLICY",
+		want:  "exit or continue",
+		usage: "when the app exits by itself: exit (with its code) or continue (wait for the next trigger) (default exit)",
+		set: func(c *Config, v string) error {
+			switch p := ExitPolicy(asciiLower(v)); p {
+			case ExitPolicyExit, ExitPolicyContinue:
+				c.ExitPolicy = p
+				return nil
+			}
+			return errBad
+		},
+	},
+	{
+		name: "stop-signal", env: "RESTART_STOP_SIGNAL",
+		want:  signalWant,
+		usage: "signal sent to the app's process group to stop it (default SIGTERM)",
+		set: func(c *Config, v string) error {
+			sig, err := ParseSignal(v)
+			if err != nil {
+				return errBad
+			}
+			c.StopSignal = sig
+			return nil
+		},
+	},
+	{
+		name: "stop-timeout", env: "RESTART_STOP_TIMEOUT",
+		want:  "a Go duration of 0 or more with a unit, e.g. 5s, 500ms or 0 (0 sends SIGKILL at once)",
+		usage: "time the app gets to stop before every process of it gets SIGKILL (default 5s)",
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 {
+				return errBad
+			}
+			c.StopTimeout = d
+			return nil
+		},
+	},
+	{
+		name: "watch", env: "RESTART_WATCH",
+		want:  "comma-separated absolute directories, e.g. /app/src,/app/lib",
+		usage: "directories watched recursively; changes under them restart the app after 100ms of quiet (default none)",
+		set: func(c *Config, v string) error {
+			var dirs []string
+			for _, d := range strings.Split(v, ",") {
+				if d == "" {
+					continue
+				}
+				p, ok := cleanAbs(d)
+				if !ok {
+					return errBad
+				}
+				if !contains(dirs, p) {
+					dirs = append(dirs, p)
+				}
+			}
+			c.Watch = dirs
+			return nil
+		},
+	},
+	{
+		name: "poll", env: "RESTART_POLL",
+		want:  "0 (use inotify) or a Go duration of at least " + MinPoll.String() + ", e.g. 250ms",
+		usage: "poll the trigger and watched directories at this interval instead of using inotify (default 0: inotify, polling only if inotify is unavailable)",
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 || (d > 0 && d < MinPoll) {
+				return errBad
+			}
+			c.Poll = d
+			return nil
+		},
+	},
+	{
+		name: "quiet", env: "RESTART_QUIET", isBool: true,
+		want:  "true or false (or 1 or 0)",
+		usage: "print no event logs; errors are still printed",
+		set: func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return errBad
+			}
+			c.Quiet = b
+			return nil
+		},
+	},
+}
+
+// errBad is returned by option setters; the caller turns it into an
+// OptionError that names the option or variable.
+var errBad = errors.New("bad value")
+
+func cleanAbs(p string) (string, bool) {
+	if !strings.HasPrefix(p, "/") || strings.IndexByte(p, 0) >= 0 {
+		return "", false
+	}
+	return path.Clean(p), true
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseConfig parses the supervisor's options and returns the configuration
+// and the app's command line (everything after "--", or from the first
+// argument that is not an option). It is pure: it reads nothing but its
+// arguments.
+//
+// args are the arguments without the program name. Options are spelled
+// --name=value, --name value, or with a single dash, as with package flag;
+// --quiet takes no separate value (--quiet=false does). A repeated --watch
+// adds directories; other repeated options keep the last value.
+//
+// env holds "KEY=value" entries (os.Environ()). A RESTART_* variable
+// overrides its option; an empty value counts as unset, except for
+// RESTART_WATCH where it means no directories.
+//
+// An empty command is not an error here: the caller decides (the supervisor
+// exits 127, the frontend validates options alone).
+//
+// Example:
+//
+//	cfg, argv, err := supervisor.ParseConfig(
+//		[]string{"--stop-timeout=1s", "--", "/app/server", "-v"}, os.Environ())
+func ParseConfig(args, env []string) (Config, []string, error) {
+	c := DefaultConfig()
+	i := 0
+	for ; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			i++
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			break // the command starts here
+		}
+		name := strings.TrimPrefix(a[1:], "-")
+		value, hasValue := "", false
+		if eq := strings.IndexByte(name, '='); eq >= 0 {
+			name, value, hasValue = name[:eq], name[eq+1:], true
+		}
+		if name == "h" || name == "help" {
+			return Config{}, nil, ErrHelp
+		}
+		opt := findOption(name)
+		if opt == nil {
+			return Config{}, nil, errors.New("unknown option " + quote(a) + "; options: " + optionList())
+		}
+		if !hasValue {
+			if opt.isBool {
+				value = "true"
+			} else {
+				if i+1 >= len(args) {
+					return Config{}, nil, errors.New("option --" + opt.name + " needs a value: " + opt.want)
+				}
+				i++
+				value = args[i]
+			}
+		}
+		prevWatch := c.Watch
+		if err := opt.set(&c, value); err != nil {
+			return Config{}, nil, &OptionError{Name: "--" + opt.name, Value: value, Want: opt.want}
+		}
+		if opt.name == "watch" { // a repeated --watch adds directories
+			for _, d := range c.Watch {
+				if !contains(prevWatch, d) {
+					prevWatch = append(prevWatch, d)
+				}
+			}
+			c.Watch = prevWatch
+		}
+	}
+	for _, opt := range options {
+		v, ok := lookupEnv(env, opt.env)
+		if !ok || (v == "" && opt.name != "watch") {
+			continue
+		}
+		if err := opt.set(&c, v); err != nil {
+			return Config{}, nil, &OptionError{Name: opt.env, Value: v, Want: opt.want}
+		}
+	}
+	if len(c.Watch) == 0 {
+		c.Watch = nil
+	}
+	var argv []string
+	if i < len(args) {
+		argv = args[i:]
+	}
+	return c, argv, nil
+}
+
+func findOption(name string) *option {
+	for i := range options {
+		if options[i].name == name {
+			return &options[i]
+		}
+	}
+	return nil
+}
+
+func optionList() string {
+	var b strings.Builder
+	for i, o := range options {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("--" + o.name)
+	}
+	return b.String()
+}
+
+// lookupEnv returns the last value of key in env, as the C library does not
+// guarantee which duplicate wins but the shell and Go's os.Getenv take the
+// last one.
+func lookupEnv(env []string, key string) (string, bool) {
+	v, ok := "", false
+	for _, kv := range env {
+		if len(kv) > len(key) && kv[len(key)] == '=' && kv[:len(key)] == key {
+			v, ok = kv[len(key)+1:], true
+		}
+	}
+	return v, ok
+}
+
+// Args renders every option explicitly, in a stable order with --trigger
+// first, so that ParseConfig(c.Args(), nil) returns c. It does not add "--"
+// or a command. The frontend uses it to bake options into the image's
+// entrypoint.
+//
+// Example:
+//
+//	supervisor.DefaultConfig().Args()
+//	// [--trigger=/.restart-proc --exit-policy=exit --stop-signal=SIGTERM
+//	//  --stop-timeout=5s --watch= --poll=0s --quiet=false]
+func (c Config) Args() []string {
+	return []string{
+		"--trigger=" + c.Trigger,
+		"--exit-policy=" + string(c.ExitPolicy),
+		"--stop-signal=" + SignalName(c.StopSignal),
+		"--stop-timeout=" + c.StopTimeout.String(),
+		"--watch=" + strings.Join(c.Watch, ","),
+		"--poll=" + c.Poll.String(),
+		"--quiet=" + strconv.FormatBool(c.Quiet),
+	}
+}
+
+// appEnv returns env without the RESTART_* variables.
+func appEnv(env []string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, EnvPrefix) {
+			out = append(out, kv)
+		}
+	}
+	return out
+}

@@ -1,0 +1,198 @@
+package supervisor
+
+import (
+	"reflect"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestParseConfig(t *testing.T) {
+	def := DefaultConfig()
+	with := func(f func(c *Config)) Config { c := DefaultConfig(); f(&c); return c }
+	tests := []struct {
+		name string
+		args []string
+		env  []string
+		want Config
+		argv []string
+	}{
+		{"no options means defaults", []string{"--", "app"}, nil, def, []string{"app"}},
+		{"the command may start without --", []string{"app", "--trigger=/x"}, nil, def, []string{"app", "--trigger=/x"}},
+		{"a -- after the command belongs to the command", []string{"--", "app", "--", "x"}, nil, def, []string{"app", "--", "x"}},
+		{"no command is not an error", []string{"--quiet"}, nil, with(func(c *Config) { c.Quiet = true }), nil},
+		{"values may follow with = or as the next argument",
+			[]string{"--trigger", "/tmp/t", "-exit-policy=continue", "--stop-signal", "quit", "--stop-timeout=1m", "--poll", "1s", "--", "a"}, nil,
+			with(func(c *Config) {
+				c.Trigger, c.ExitPolicy, c.StopSignal, c.StopTimeout, c.Poll = "/tmp/t", ExitPolicyContinue, syscall.Signal(3), time.Minute, time.Second
+			}), []string{"a"}},
+		{"paths are cleaned", []string{"--trigger=/tmp//x/../t/", "--watch=/app/./src/,/lib"}, nil,
+			with(func(c *Config) { c.Trigger, c.Watch = "/tmp/t", []string{"/app/src", "/lib"} }), nil},
+		{"a repeated --watch adds directories once", []string{"--watch=/a,/b", "--watch", "/b,/c,"}, nil,
+			with(func(c *Config) { c.Watch = []string{"/a", "/b", "/c"} }), nil},
+		{"--watch= means none", []string{"--watch="}, nil, def, nil},
+		{"--quiet=false", []string{"--quiet", "--quiet=false"}, nil, def, nil},
+		{"the exit policy ignores case", []string{"--exit-policy=CONTINUE"}, nil,
+			with(func(c *Config) { c.ExitPolicy = ExitPolicyContinue }), nil},
+		{"a stop timeout of 0 is allowed", []string{"--stop-timeout=0"}, nil,
+			with(func(c *Config) { c.StopTimeout = 0 }), nil},
+		{"variables override options",
+			[]string{"--trigger=/flag", "--exit-policy=continue", "--stop-signal=INT", "--stop-timeout=1s", "--watch=/w", "--poll=1s", "--quiet"},
+			[]string{"RESTART_TRIGGER=/env", "RESTART_EXIT_POLICY=exit", "RESTART_STOP_SIGNAL=SIGRTMIN+3", "RESTART_STOP_TIMEOUT=2s",
+				"RESTART_WATCH=/e1,/e2", "RESTART_POLL=0", "RESTART_QUIET=0", "PATH=/bin"},
+			with(func(c *Config) {
+				c.Trigger, c.StopSignal, c.StopTimeout, c.Watch = "/env", syscall.Signal(37), 2*time.Second, []string{"/e1", "/e2"}
+			}), nil},
+		{"an empty variable counts as unset", []string{"--trigger=/flag"}, []string{"RESTART_TRIGGER=", "RESTART_QUIET="},
+			with(func(c *Config) { c.Trigger = "/flag" }), nil},
+		{"an empty RESTART_WATCH clears the watch", []string{"--watch=/w"}, []string{"RESTART_WATCH="}, def, nil},
+		{"the last duplicate variable wins", nil, []string{"RESTART_TRIGGER=/a", "RESTART_TRIGGER=/b"},
+			with(func(c *Config) { c.Trigger = "/b" }), nil},
+		{"other variables are ignored", nil, []string{"RESTART_TRIGGERX=/x", "XRESTART_TRIGGER=/y", "RESTART_=1"}, def, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, argv, err := ParseConfig(tt.args, tt.env)
+			if err != nil {
+				t.Fatalf("ParseConfig: %v", err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("config:\n got %+v\nwant %+v", got, tt.want)
+			}
+			if !reflect.DeepEqual(argv, tt.argv) {
+				t.Errorf("argv: got %q, want %q", argv, tt.argv)
+			}
+		})
+	}
+}
+
+func TestParseConfigErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  []string
+		want string
+	}{
+		{"unknown option", []string{"--frob", "--", "a"}, nil,
+			`unknown option "--frob"; options: --trigger, --exit-policy, --stop-signal, --stop-timeout, --watch, --poll, --quiet`},
+		{"missing value", []string{"--stop-timeout"}, nil,
+			`option --stop-timeout needs a value: a Go duration of 0 or more with a unit, e.g. 5s, 500ms or 0 (0 sends SIGKILL at once)`},
+		{"relative trigger", []string{"--trigger=tmp/t"}, nil,
+			`invalid --trigger value "tmp/t": want an absolute file path, e.g. /.restart-proc`},
+		{"root as trigger", []string{"--trigger=/"}, nil,
+			`invalid --trigger value "/": want an absolute file path, e.g. /.restart-proc`},
+		{"bad exit policy", []string{"--exit-policy=restart"}, nil,
+			`invalid --exit-policy value "restart": want exit or continue`},
+		{"bad signal", []string{"--stop-signal=SIGFOO"}, nil,
+			`invalid --stop-signal value "SIGFOO": want a signal name or number, e.g. SIGTERM, TERM, sigterm, 15 or SIGRTMIN+3`},
+		{"signal 0", []string{"--stop-signal=0"}, nil,
+			`invalid --stop-signal value "0": want a signal name or number, e.g. SIGTERM, TERM, sigterm, 15 or SIGRTMIN+3`},
+		{"signal 65", []string{"--stop-signal", "65"}, nil,
+			`invalid --stop-signal value "65": want a signal name or number, e.g. SIGTERM, TERM, sigterm, 15 or SIGRTMIN+3`},
+		{"timeout without unit", []string{"--stop-timeout=10"}, nil,
+			`invalid --stop-timeout value "10": want a Go duration of 0 or more with a unit, e.g. 5s, 500ms or 0 (0 sends SIGKILL at once)`},
+		{"negative timeout", []string{"--stop-timeout=-1s"}, nil,
+			`invalid --stop-timeout value "-1s": want a Go duration of 0 or more with a unit, e.g. 5s, 500ms or 0 (0 sends SIGKILL at once)`},
+		{"relative watch", []string{"--watch=/app,src"}, nil,
+			`invalid --watch value "/app,src": want comma-separated absolute directories, e.g. /app/src,/app/lib`},
+		{"poll too fast", []string{"--poll=1ms"}, nil,
+			`invalid --poll value "1ms": want 0 (use inotify) or a Go duration of at least 10ms, e.g. 250ms`},
+		{"bad quiet", []string{"--quiet=yes"}, nil,
+			`invalid --quiet value "yes": want true or false (or 1 or 0)`},
+		{"bad variable names the variable", nil, []string{"RESTART_STOP_SIGNAL=TERMINATE"},
+			`invalid RESTART_STOP_SIGNAL value "TERMINATE": want a signal name or number, e.g. SIGTERM, TERM, sigterm, 15 or SIGRTMIN+3`},
+		{"bad RESTART_QUIET", nil, []string{"RESTART_QUIET=verbose"},
+			`invalid RESTART_QUIET value "verbose": want true or false (or 1 or 0)`},
+		{"bad RESTART_POLL", nil, []string{"RESTART_POLL=fast"},
+			`invalid RESTART_POLL value "fast": want 0 (use inotify) or a Go duration of at least 10ms, e.g. 250ms`},
+		{"bad RESTART_WATCH", nil, []string{"RESTART_WATCH=./src"},
+			`invalid RESTART_WATCH value "./src": want comma-separated absolute directories, e.g. /app/src,/app/lib`},
+		{"bad RESTART_EXIT_POLICY", nil, []string{"RESTART_EXIT_POLICY=never"},
+			`invalid RESTART_EXIT_POLICY value "never": want exit or continue`},
+		{"bad RESTART_STOP_TIMEOUT", nil, []string{"RESTART_STOP_TIMEOUT=5"},
+			`invalid RESTART_STOP_TIMEOUT value "5": want a Go duration of 0 or more with a unit, e.g. 5s, 500ms or 0 (0 sends SIGKILL at once)`},
+		{"bad RESTART_TRIGGER", nil, []string{"RESTART_TRIGGER=.restart-proc"},
+			`invalid RESTART_TRIGGER value ".restart-proc": want an absolute file path, e.g. /.restart-proc`},
+		{"control characters are escaped", []string{"--exit-policy=a\nb"}, nil,
+			`invalid --exit-policy value "a\nb": want exit or continue`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := ParseConfig(tt.args, tt.env)
+			if err == nil {
+				t.Fatal("ParseConfig succeeded")
+			}
+			if err.Error() != tt.want {
+				t.Errorf("error:\n got %s\nwant %s", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("the error spans lines: %q", err)
+			}
+		})
+	}
+}
+
+func TestParseConfigHelp(t *testing.T) {
+	for _, a := range []string{"-h", "--help", "-help"} {
+		if _, _, err := ParseConfig([]string{"--quiet", a, "--", "x"}, nil); err != ErrHelp {
+			t.Errorf("%s: got %v, want ErrHelp", a, err)
+		}
+	}
+}
+
+func TestConfigArgs(t *testing.T) {
+	t.Run("the defaults render every option, trigger first", func(t *testing.T) {
+		got := strings.Join(DefaultConfig().Args(), " ")
+		want := "--trigger=/.restart-proc --exit-policy=exit --stop-signal=SIGTERM --stop-timeout=5s --watch= --poll=0s --quiet=false"
+		if got != want {
+			t.Errorf("got  %s\nwant %s", got, want)
+		}
+	})
+	t.Run("a full config parses back to itself", func(t *testing.T) {
+		c := Config{
+			Trigger: "/tmp/a b=c", ExitPolicy: ExitPolicyContinue, StopSignal: 37,
+			StopTimeout: 1500 * time.Millisecond, Watch: []string{"/app", "/lib x"}, Poll: 10 * time.Millisecond, Quiet: true,
+		}
+		got, argv, err := ParseConfig(c.Args(), nil)
+		if err != nil || argv != nil || !reflect.DeepEqual(got, c) {
+			t.Errorf("got %+v, %q, %v; want %+v", got, argv, err, c)
+		}
+	})
+}
+
+func FuzzParseConfig(f *testing.F) {
+	f.Add("--trigger=/tmp/t\x00--stop-signal=RTMAX-2\x00--\x00app", "RESTART_WATCH=/a,/b")
+	f.Add("--watch\x00/a,,/b/../c\x00--poll=15ms\x00--quiet", "RESTART_STOP_TIMEOUT=1h2m3.5s")
+	f.Add("-exit-policy=Continue\x00-stop-timeout\x000\x00x", "RESTART_QUIET=1\x00RESTART_STOP_SIGNAL=sigusr1")
+	f.Add("--stop-signal=64\x00--\x00--", "RESTART_TRIGGER=/x/./y\x00RESTART_POLL=0")
+	f.Fuzz(func(t *testing.T, args, env string) {
+		a := strings.Split(args, "\x00")
+		e := strings.Split(env, "\x00")
+		c, argv, err := ParseConfig(a, e)
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("multi-line error: %q", err)
+			}
+			return
+		}
+		if len(argv) > len(a) {
+			t.Fatalf("argv %q longer than args %q", argv, a)
+		}
+		rendered := c.Args()
+		back, argv2, err := ParseConfig(rendered, nil)
+		if err != nil {
+			t.Fatalf("Args %q do not parse: %v", rendered, err)
+		}
+		if argv2 != nil {
+			t.Fatalf("Args %q parse to a command %q", rendered, argv2)
+		}
+		if !reflect.DeepEqual(back, c) {
+			t.Fatalf("round trip:\n got %+v\nwant %+v\nargs %q", back, c, rendered)
+		}
+		// Rendering is stable.
+		if again := back.Args(); !reflect.DeepEqual(again, rendered) {
+			t.Fatalf("unstable rendering: %q vs %q", again, rendered)
+		}
+	})
+}

@@ -1,0 +1,122 @@
+// Package supervisor is the process supervisor that the restart frontend
+// puts in front of an image's command:
+//
+//	/.restart/supervisor [options] -- <original ENTRYPOINT and CMD>
+//
+// It runs the command, restarts it within milliseconds when Tilt's
+// live_update touches the trigger file (or files change under watched
+// directories), forwards signals to it, and reaps zombies when it is PID 1.
+// It depends on nothing but the standard library and golang.org/x/sys, and
+// the Linux kernel: no shell, no tar, no inotify tools in the image.
+//
+// The options are parsed by ParseConfig and rendered back by Config.Args;
+// both have no Linux-only code, so the frontend validates and bakes build
+// arguments with exactly the supervisor's rules. Main is the whole program.
+//
+// # Theory of operation
+//
+// The supervisor is shaped like tini: setup, signals, spawn, then a single
+// event loop.
+//
+//  1. Setup: parse options and RESTART_* variables (exit 2 on a bad value,
+//     127 without a command); unless PID 1, become a child subreaper so that
+//     orphans of the app are reparented to the supervisor; create the
+//     trigger file 0666 if missing; start the watcher (package watch).
+//  2. Signals: signal.Notify with explicit lists, before anything starts.
+//  3. Spawn: the first generation of the app.
+//  4. Loop: one goroutine selects over SIGCHLD, forwarded signals, watcher
+//     events and the stop timeout, and feeds them one at a time to the
+//     lifecycle state machine (lifecycle.go). That goroutine owns every
+//     wait4 call: processes are started with syscall.ForkExec and never
+//     waited for otherwise.
+//
+// The process tree, when the supervisor is a container's PID 1:
+//
+//	supervisor (PID 1, session 1)
+//	└── app leader (process group G = its pid; the terminal's foreground group)
+//	    ├── worker (group G)
+//	    └── daemon (setsid: its own session; when its parent exits it is
+//	        reparented to PID 1, and still belongs to the generation)
+//	docker exec'd processes (parent outside the namespace: ppid 0; spared)
+//
+// The app is exec'd directly (PATH lookup like execvp, no shell), in a new
+// process group, with the supervisor's stdin, stdout, stderr (never
+// buffered or rewritten), working directory, user, and environment minus
+// every RESTART_* variable. With a terminal on stdin the child puts its group
+// in the terminal's foreground before exec, so Ctrl-C reaches the app; while
+// no app runs (exit policy continue) the supervisor takes the terminal back
+// so Ctrl-C reaches it.
+//
+// # Generations
+//
+// A generation is the leader and every process it started, wherever they
+// went (generation in procs_linux.go). Not PID 1: every descendant of the
+// supervisor, which is a subreaper. PID 1: every process of the PID
+// namespace whose parents lead to the supervisor without crossing a process
+// entered from outside (ppid 0: docker exec, kubectl exec, Tilt's sync and
+// run steps). An orphan reparented to PID 1 is spared when its session is not
+// the supervisor's and is outside the namespace or led by a live exec'd
+// process; an orphan of a finished exec session looks like a daemon of the
+// app and is stopped with it. When /proc does not belong to the namespace,
+// SIGKILL goes to every process (kill -1).
+//
+// # Restart sequence
+//
+//	trigger ─► stop signal (SIGTERM) to the leader's group, and to every other
+//	│          process of the generation; SIGCONT after it
+//	│          wait: each SIGCHLD reaps, then rescans /proc
+//	├─ all gone ─────────────────────────────► start the new generation
+//	└─ stop timeout (5s) ─► SIGKILL to the generation ─► all gone ─► start
+//
+// No sleep and no poll is on that path: the first trigger acts at once and
+// SIGCHLD paces the rest. Two generations are never alive together. Triggers
+// that arrive while a restart is in progress join it: the new generation
+// starts after them anyway. A terminating signal during a restart cancels
+// the new generation: the supervisor exits once the old one is gone.
+//
+// # Signals
+//
+//	SIGHUP SIGINT SIGQUIT SIGTERM      forwarded to the app's group; then
+//	and the --stop-signal              exit when the app's leader exits
+//	SIGUSR1 SIGUSR2 SIGALRM SIGWINCH   forwarded to the app's group
+//	SIGCONT SIGTSTP SIGIO SIGPWR ...
+//	SIGRTMIN+1..SIGRTMAX (35-64)
+//	SIGILL SIGTRAP SIGABRT SIGBUS      forwarded when sent by another process
+//	SIGFPE SIGSEGV SIGSYS              (a real fault still crashes)
+//	SIGCHLD                            reap
+//	SIGPIPE SIGTTIN SIGTTOU            caught and dropped (not ignored: the
+//	                                   app keeps the default disposition)
+//	SIGURG SIGPROF                     left to the Go runtime
+//	32 33 SIGRTMIN (34)                reserved by the Go runtime: cannot be
+//	                                   caught (PID 1 never receives them)
+//	SIGKILL SIGSTOP                    cannot be caught
+//
+// No timeout of the supervisor's own follows a terminating signal: `docker
+// stop` returns as soon as the app stops, and the runtime's SIGKILL deals with
+// an app that ignores it.
+//
+// # Files
+//
+//	config.go, signals.go  options, ParseConfig, Config.Args, ParseSignal (portable)
+//	main.go, trigger.go    Main, usage, the restart subcommand (portable)
+//	lifecycle.go           the state machine, behind the runner seam (portable)
+//	run_linux.go           setup and the event loop
+//	spawn_linux.go         the command: PATH lookup, ForkExec, exec errors
+//	runner_linux.go        the runner: stop, kill, forward, timer
+//	procs_linux.go         generations in /proc
+//	reap_linux.go          wait4
+//	sigs_linux.go          signal lists, the terminal
+//	watch/                 inotify, polling, debouncing
+//
+// # Exit codes
+//
+//	app's code       the app exited by itself (exit policy exit), or after a
+//	                 terminating signal
+//	128+N            the app was killed by signal N
+//	2                bad option or RESTART_* value
+//	126              the command cannot be executed (permission, format)
+//	127              no command, or command not found
+//
+// With exit policy continue, an app that exits by itself (or cannot be
+// executed) is logged and started again by the next trigger.
+package supervisor

@@ -1,0 +1,106 @@
+package supervisor
+
+import (
+	"io"
+	"os"
+	"runtime"
+	"strings"
+)
+
+// Exit codes of the supervisor itself. Otherwise it exits with the app's
+// code, or 128+N when the app was killed by signal N.
+const (
+	ExitUsage       = 2   // bad option or environment value
+	ExitNotRunnable = 126 // the command exists but cannot be executed
+	ExitNotFound    = 127 // no command, or the command was not found
+)
+
+// BuildInfo identifies the supervisor binary, for the version subcommand.
+type BuildInfo struct {
+	Version string // e.g. v0.1.0 or a git describe; "" reads as "dev"
+}
+
+// Main runs the supervisor with its arguments (without the program name) and
+// returns its exit code.
+//
+//	supervisor [options] -- command [args...]
+//	supervisor restart [--trigger=PATH]
+//	supervisor version
+//	supervisor help
+func Main(args []string, info BuildInfo) int {
+	return mainWith(args, info, os.Stdout, os.Stderr)
+}
+
+func mainWith(args []string, info BuildInfo, stdout, stderr io.Writer) int {
+	log := newLogger(stderr, false)
+	if len(args) > 0 {
+		switch args[0] {
+		case "restart":
+			return restartMain(args[1:], log)
+		case "version":
+			io.WriteString(stdout, versionString(info))
+			return 0
+		case "help", "-h", "-help", "--help":
+			io.WriteString(stdout, Usage())
+			return 0
+		}
+	}
+	cfg, argv, err := ParseConfig(args, os.Environ())
+	if err == ErrHelp {
+		io.WriteString(stdout, Usage())
+		return 0
+	}
+	if err != nil {
+		log.error(err.Error())
+		return ExitUsage
+	}
+	if len(argv) == 0 {
+		log.error("no command to run: the image has neither ENTRYPOINT nor CMD; " +
+			"give one in the Dockerfile, or after -- on the command line (supervisor [options] -- command [args...])")
+		return ExitNotFound
+	}
+	log.quiet = cfg.Quiet
+	return run(cfg, argv, appEnv(os.Environ()), log)
+}
+
+func versionString(info BuildInfo) string {
+	v := info.Version
+	if v == "" {
+		v = "dev"
+	}
+	return "supervisor " + v + " " + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH + "\n"
+}
+
+// Usage returns the help text: every option with its environment variable.
+func Usage() string {
+	var b strings.Builder
+	b.WriteString(`Usage:
+  supervisor [options] -- command [args...]
+      Run command, restart it when the trigger file or a watched directory
+      changes, forward signals to it, reap zombies.
+  supervisor restart [--trigger=PATH]
+      Restart the app of the supervisor running in this container (for
+      Tilt: run(['/.restart/supervisor', 'restart'])). The trigger is
+      --trigger, else $RESTART_TRIGGER, else the one of the supervisor
+      running as PID 1, else ` + DefaultTrigger + `.
+  supervisor version
+  supervisor help
+
+Options (--name=value or --name value; each variable overrides its option):
+`)
+	for _, o := range options {
+		b.WriteString("  --" + o.name)
+		if !o.isBool {
+			b.WriteString("=VALUE")
+		}
+		b.WriteString("  (env " + o.env + ")\n      " + o.usage + "\n      accepts " + o.want + "\n")
+	}
+	b.WriteString(`
+Every RESTART_* variable is removed from the app's environment.
+
+Exit codes: the app's exit code, or 128+N if it was killed by signal N;
+2 for a bad option; 126 if the command cannot be executed; 127 if there is
+no command or it is not found.
+`)
+	return b.String()
+}

@@ -1,0 +1,68 @@
+//go:build linux
+
+package supervisor
+
+import (
+	"os"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/tilt-dev/restart-frontend/pkg/supervisor/watch"
+)
+
+// run is the supervisor proper: setup, signals, spawn, then one event loop.
+func run(cfg Config, argv, env []string, log *logger) int {
+	// Setup. Orphans must come back to us to be killed with their
+	// generation: PID 1 gets them anyway, anyone else must ask.
+	if os.Getpid() != 1 {
+		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+			log.error("cannot become a child subreaper (", err.Error(), "): processes that leave the app's tree escape restarts")
+		}
+	}
+
+	// Signals, before anything is started.
+	sigs := catchSignals()
+
+	// Trigger and watches.
+	if err := ensureTrigger(cfg.Trigger); err != nil {
+		log.error("cannot create the trigger ", cfg.Trigger, ": ", pathErrorText(err), "; watching its directory for it to appear")
+	}
+	events := make(chan watch.Event, 1)
+	w, err := watch.Start(watch.Options{
+		Trigger: cfg.Trigger,
+		Dirs:    cfg.Watch,
+		Poll:    cfg.Poll,
+		Log:     func(msg string) { log.error(msg) },
+	}, events)
+	if err != nil {
+		log.error(err.Error())
+		return ExitUsage
+	}
+	defer w.Close()
+
+	// Spawn.
+	r := newProcRunner(newCommand(argv, env, openTerminal()), log)
+	l := newLifecycle(cfg, r, log)
+	l.start()
+
+	// The loop: one event at a time, in this goroutine only.
+	var pids []int
+	var statuses []exitStatus
+	for !l.done() {
+		select {
+		case <-sigs.chld:
+			pids, statuses = r.reap(pids, statuses)
+			l.exited(pids, statuses)
+		case sig := <-sigs.forward:
+			l.signal(sig.(syscall.Signal))
+		case ev := <-events:
+			l.trigger(ev.Reason)
+		case v := <-r.timer.C:
+			if r.timer.Fired(v) {
+				l.timeout()
+			}
+		}
+	}
+	return l.code
+}

@@ -1,0 +1,11 @@
+//go:build !linux
+
+package supervisor
+
+import "runtime"
+
+// run is only implemented on Linux, where the supervisor runs in images.
+func run(cfg Config, argv, env []string, log *logger) int {
+	log.error("the supervisor runs on linux only, not on " + runtime.GOOS)
+	return 1
+}

@@ -1,0 +1,133 @@
+//go:build linux
+
+package supervisor
+
+import (
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/tilt-dev/restart-frontend/pkg/supervisor/internal/alarm"
+)
+
+// procRunner is the real runner: processes, signals, a timer.
+type procRunner struct {
+	cmd      *command
+	gen      *generation
+	log      *logger
+	leader   int  // the current generation's leader; its pid is its pgid
+	leaderUp bool // the leader has not been reaped: its group id is ours
+	timer    *alarm.Alarm
+}
+
+func newProcRunner(cmd *command, log *logger) *procRunner {
+	return &procRunner{cmd: cmd, gen: newGeneration(), log: log, timer: alarm.New()}
+}
+
+func (r *procRunner) start() (int, int, error) {
+	pid, err := r.cmd.spawn()
+	if err != nil {
+		code := ExitNotRunnable
+		if e, ok := err.(*execError); ok {
+			code = e.code
+		}
+		return 0, code, err
+	}
+	r.leader, r.leaderUp = pid, true
+	r.log.event("started pid ", itoa(pid), ": ", formatArgv(r.cmd.argv))
+	return pid, 0, nil
+}
+
+func (r *procRunner) forward(sig syscall.Signal) {
+	if r.leaderUp {
+		_ = unix.Kill(-r.leader, sig) // ESRCH: it is exiting
+	}
+}
+
+// signalAll sends sig to the leader's process group, atomically with
+// respect to forks, then to every other member of the generation. It returns
+// the number of members, or -1 when /proc cannot tell.
+func (r *procRunner) signalAll(sig syscall.Signal, quick bool) int {
+	if r.leaderUp {
+		// While the leader is not reaped its pid, hence its group id,
+		// cannot be reused: signal the group before the (slower) scan.
+		_ = unix.Kill(-r.leader, sig)
+	}
+	members, ok := r.gen.scan(quick)
+	if !ok {
+		if sig == unix.SIGKILL && r.gen.pid1 {
+			_ = unix.Kill(-1, sig) // every process of the namespace but us
+		}
+		return -1
+	}
+	r.signalMembers(members, sig)
+	return len(members)
+}
+
+// signalMembers signals the members outside the leader's group, and the
+// group itself if the leader is gone but the group is not.
+func (r *procRunner) signalMembers(members []proc, sig syscall.Signal) {
+	group := false
+	for _, m := range members {
+		if m.pgid == r.leader && r.leader > 0 {
+			group = true // the group exists: its id cannot have been reused
+		} else {
+			_ = unix.Kill(m.pid, sig)
+		}
+	}
+	if group && !r.leaderUp {
+		_ = unix.Kill(-r.leader, sig)
+	}
+}
+
+func (r *procRunner) stop(sig syscall.Signal) int {
+	n := r.signalAll(sig, true)
+	if sig != unix.SIGCONT && n != 0 {
+		// A stopped process would not act on the signal until continued.
+		if r.leaderUp {
+			_ = unix.Kill(-r.leader, unix.SIGCONT)
+		}
+		if n > 0 {
+			r.signalMembers(r.gen.members, unix.SIGCONT)
+		}
+	}
+	return n
+}
+
+func (r *procRunner) kill() int { return r.signalAll(unix.SIGKILL, false) }
+
+// alive reports whether a process of the generation is left. Every process
+// of it descends from the supervisor, and orphans are reparented to it (it
+// is PID 1 or a subreaper), atomically as their parent exits: no child at
+// all means no generation. As a subreaper the supervisor starts nothing else,
+// so any child is the generation's. As PID 1, a child may be an orphan of a
+// docker exec: /proc tells.
+func (r *procRunner) alive() bool {
+	if !hasChildren() {
+		return false
+	}
+	if !r.gen.pid1 {
+		return true
+	}
+	members, ok := r.gen.scan(false)
+	if ok {
+		return len(members) > 0
+	}
+	return true // cannot tell: wait until the last child is reaped
+}
+
+func (r *procRunner) setTimer(d time.Duration) {
+	if d <= 0 {
+		r.timer.Stop()
+		return
+	}
+	r.timer.Set(d)
+}
+
+func (r *procRunner) takeTerminal() { r.cmd.tty.takeForeground() }
+
+func (r *procRunner) now() time.Duration { return time.Since(epoch) }
+
+// epoch starts the runner's monotonic clock.
+var epoch = time.Now()

@@ -1,0 +1,177 @@
+package supervisor
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ensureTrigger creates the trigger file (and its directory) if it is
+// missing, with mode 0666 whatever the umask, so that any user can touch it.
+// It returns a description of the problem when it cannot.
+func ensureTrigger(p string) error {
+	// No stat: package os's FileInfo would link time formatting into the
+	// binary. An exclusive create says all there is to know.
+	f, err := os.OpenFile(p, os.O_RDONLY|os.O_CREATE|os.O_EXCL, 0o666)
+	if os.IsNotExist(err) {
+		if err := mkdirAll(path.Dir(p)); err != nil {
+			return err
+		}
+		f, err = os.OpenFile(p, os.O_RDONLY|os.O_CREATE|os.O_EXCL, 0o666)
+	}
+	if os.IsExist(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Chmod(0o666)
+}
+
+// mkdirAll is os.MkdirAll without its stat calls.
+func mkdirAll(dir string) error {
+	err := os.Mkdir(dir, 0o755)
+	if err == nil || os.IsExist(err) {
+		return nil
+	}
+	if os.IsNotExist(err) && dir != "/" {
+		if err := mkdirAll(path.Dir(dir)); err != nil {
+			return err
+		}
+		err = os.Mkdir(dir, 0o755)
+		if os.IsExist(err) {
+			return nil
+		}
+	}
+	return err
+}
+
+// readFile is os.ReadFile without its stat call.
+func readFile(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
+
+// touchTrigger writes the current time to the trigger file. An existing file
+// is opened without O_CREAT: with fs.protected_regular, creating-opens of a
+// file owned by another user in a sticky directory (/tmp) fail even when the
+// file is writable. A missing file is created 0666.
+func touchTrigger(p string, now time.Time) error {
+	data := []byte(strconv.FormatInt(now.UnixNano(), 10) + "\n")
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_TRUNC, 0)
+	if os.IsNotExist(err) {
+		f, err = os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+		if err == nil {
+			_ = f.Chmod(0o666)
+		} else if os.IsExist(err) {
+			f, err = os.OpenFile(p, os.O_WRONLY|os.O_TRUNC, 0)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// triggerPath finds the trigger the running supervisor watches, for the
+// restart subcommand: its own --trigger option, else RESTART_TRIGGER, else
+// the options of the supervisor running as PID 1 (its command line and, if
+// readable, its environment), else the default.
+func triggerPath(args, env []string, readFile func(string) ([]byte, error)) (string, string, error) {
+	c := DefaultConfig()
+	for i := 0; i < len(args); i++ {
+		a := strings.TrimPrefix(strings.TrimPrefix(args[i], "-"), "-")
+		switch {
+		case a == "trigger" && i+1 < len(args):
+			i++
+			a = "trigger=" + args[i]
+			fallthrough
+		case strings.HasPrefix(a, "trigger="):
+			if err := options[0].set(&c, a[len("trigger="):]); err != nil {
+				return "", "", &OptionError{Name: "--trigger", Value: a[len("trigger="):], Want: options[0].want}
+			}
+			return c.Trigger, "--trigger", nil
+		default:
+			return "", "", errors.New("unknown argument " + quote(args[i]) + " to restart; usage: restart [--trigger=PATH]")
+		}
+	}
+	if v, ok := lookupEnv(env, "RESTART_TRIGGER"); ok && v != "" {
+		if err := options[0].set(&c, v); err != nil {
+			return "", "", &OptionError{Name: "RESTART_TRIGGER", Value: v, Want: options[0].want}
+		}
+		return c.Trigger, "RESTART_TRIGGER", nil
+	}
+	if p, ok := pid1Trigger(readFile); ok {
+		return p, "the supervisor running as PID 1", nil
+	}
+	return DefaultTrigger, "the default", nil
+}
+
+// pid1Trigger reads the trigger of the supervisor running as PID 1, if PID 1
+// is one: its argv[0] is named "supervisor" and its arguments parse.
+func pid1Trigger(readFile func(string) ([]byte, error)) (string, bool) {
+	cmdline, err := readFile("/proc/1/cmdline")
+	if err != nil || len(cmdline) == 0 {
+		return "", false
+	}
+	argv := strings.Split(strings.TrimSuffix(string(cmdline), "\x00"), "\x00")
+	if path.Base(argv[0]) != "supervisor" {
+		return "", false
+	}
+	var env []string
+	if environ, err := readFile("/proc/1/environ"); err == nil {
+		env = strings.Split(strings.TrimSuffix(string(environ), "\x00"), "\x00")
+	}
+	c, _, err := ParseConfig(argv[1:], env)
+	if err != nil {
+		return "", false
+	}
+	return c.Trigger, true
+}
+
+// restartMain runs the restart subcommand.
+func restartMain(args []string, log *logger) int {
+	p, from, err := triggerPath(args, os.Environ(), readFile)
+	if err != nil {
+		log.error("restart: ", err.Error())
+		return 2
+	}
+	if err := touchTrigger(p, time.Now()); err != nil {
+		log.error("restart: ", explainTouch(p, from, err))
+		return 1
+	}
+	return 0
+}
+
+// pathErrorText is the error without the operation and path that
+// *fs.PathError repeats.
+func pathErrorText(err error) string {
+	if pe, ok := err.(*fs.PathError); ok {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+func explainTouch(p, from string, err error) string {
+	who := "uid " + strconv.Itoa(os.Getuid()) + " (gid " + strconv.Itoa(os.Getgid()) + ")"
+	msg := "cannot write the trigger " + p + " (from " + from + ") as " + who + ": " + pathErrorText(err)
+	if os.IsPermission(err) {
+		msg += "; the trigger must be writable by the user running restart: " +
+			"make it mode 0666, or set --trigger/RESTART_TRIGGER to a writable path"
+	}
+	return msg
+}

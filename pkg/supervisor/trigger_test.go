@@ -1,0 +1,122 @@
+package supervisor
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestTriggerPath(t *testing.T) {
+	noProc := func(string) ([]byte, error) { return nil, os.ErrNotExist }
+	proc := func(cmdline, environ string) func(string) ([]byte, error) {
+		return func(name string) ([]byte, error) {
+			switch name {
+			case "/proc/1/cmdline":
+				return []byte(cmdline), nil
+			case "/proc/1/environ":
+				if environ == "" {
+					return nil, os.ErrPermission
+				}
+				return []byte(environ), nil
+			}
+			return nil, os.ErrNotExist
+		}
+	}
+	tests := []struct {
+		name     string
+		args     []string
+		env      []string
+		readFile func(string) ([]byte, error)
+		want     string
+		from     string
+	}{
+		{"the option wins", []string{"--trigger=/opt"}, []string{"RESTART_TRIGGER=/env"}, proc("/.restart/supervisor\x00--trigger=/pid1\x00--\x00app\x00", ""), "/opt", "--trigger"},
+		{"the option as two arguments", []string{"-trigger", "/opt"}, nil, noProc, "/opt", "--trigger"},
+		{"then the environment", nil, []string{"RESTART_TRIGGER=/env"}, proc("/.restart/supervisor\x00--trigger=/pid1\x00--\x00app\x00", ""), "/env", "RESTART_TRIGGER"},
+		{"then PID 1's command line", nil, nil, proc("/.restart/supervisor\x00--trigger=/pid1\x00--quiet\x00--\x00app\x00--trigger=/no\x00", ""), "/pid1", "the supervisor running as PID 1"},
+		{"with PID 1's environment over it", nil, nil, proc("/.restart/supervisor\x00--trigger=/pid1\x00--\x00app\x00", "PATH=/bin\x00RESTART_TRIGGER=/pid1env\x00"), "/pid1env", "the supervisor running as PID 1"},
+		{"PID 1's defaults", nil, nil, proc("/.restart/supervisor\x00--\x00app\x00", ""), "/.restart-proc", "the supervisor running as PID 1"},
+		{"PID 1 is not a supervisor", nil, nil, proc("/sbin/tini\x00--trigger=/no\x00", ""), "/.restart-proc", "the default"},
+		{"no /proc", nil, nil, noProc, "/.restart-proc", "the default"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, from, err := triggerPath(tt.args, tt.env, tt.readFile)
+			if err != nil || got != tt.want || from != tt.from {
+				t.Errorf("got %q from %q (%v), want %q from %q", got, from, err, tt.want, tt.from)
+			}
+		})
+	}
+	for _, bad := range [][]string{{"now"}, {"--trigger=relative"}, {"--trigger"}, {"--quiet"}} {
+		if got, _, err := triggerPath(bad, nil, noProc); err == nil {
+			t.Errorf("triggerPath(%q) = %q, want an error", bad, got)
+		}
+	}
+}
+
+func TestTouchTrigger(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "trigger")
+	if err := touchTrigger(p, time.Unix(0, 42)); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "42\n" {
+		t.Errorf("content %q", b)
+	}
+	if err := touchTrigger(p, time.Unix(0, 7)); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "7\n" {
+		t.Errorf("content %q, want the old one replaced", b)
+	}
+	err := touchTrigger(filepath.Join(dir, "missing", "trigger"), time.Now())
+	if !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a missing directory: %v", err)
+	}
+	msg := explainTouch("/t", "--trigger", &os.PathError{Op: "open", Path: "/t", Err: os.ErrPermission})
+	if !strings.Contains(msg, "cannot write the trigger /t (from --trigger) as uid ") || !strings.Contains(msg, "must be writable") {
+		t.Errorf("%s", msg)
+	}
+}
+
+func TestEnsureTrigger(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a", "b", "trigger")
+	if err := ensureTrigger(p); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(p)
+	if err != nil || st.Mode().Perm() != 0o666 {
+		t.Fatalf("%v %v", st, err)
+	}
+	os.WriteFile(p, []byte("keep"), 0o666)
+	if err := ensureTrigger(p); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "keep" {
+		t.Errorf("an existing trigger was changed: %q", b)
+	}
+}
+
+func TestFormatting(t *testing.T) {
+	if got := formatArgv([]string{"/app/server", "--port", "8080", "a b", "", `x"y`, "tab\there"}); got != `/app/server --port 8080 "a b" "" "x\"y" "tab\there"` {
+		t.Errorf("formatArgv: %s", got)
+	}
+	for d, want := range map[time.Duration]string{
+		3210 * time.Microsecond: "3.2ms", 532 * time.Microsecond: "532µs", 1254 * time.Millisecond: "1.25s",
+	} {
+		if got := formatDuration(d); got != want {
+			t.Errorf("formatDuration(%v) = %s, want %s", d, got, want)
+		}
+	}
+	for s, want := range map[exitStatus]string{
+		{code: 3}: "exited with code 3", {signal: 9}: "killed by signal SIGKILL (exit code 137)",
+	} {
+		if got := s.String(); got != want {
+			t.Errorf("%s, want %s", got, want)
+		}
+	}
+}
