@@ -1,0 +1,46 @@
+# The frontend image: the gateway binary at /frontend, one static supervisor
+# per supported platform under /supervisors/<os>/<arch>[/<variant>]/, and the
+# empty trigger file /supervisors/trigger.
+# BuildKit runs it for every Dockerfile that starts with
+# `# syntax=tiltdev/restart-frontend`; the frontend copies the supervisor for
+# the image's platform out of this same image.
+#
+#   make image                                         # into the rig's registry
+#   docker buildx build --push -t tiltdev/restart-frontend:latest .   # publish
+ARG GO_VERSION=1.26
+
+FROM --platform=$BUILDPLATFORM golang:${GO_VERSION}-bookworm AS base
+WORKDIR /src
+ENV CGO_ENABLED=0
+COPY go.mod go.sum ./
+RUN --mount=type=cache,target=/go/pkg/mod \
+    go mod download
+
+FROM base AS build
+ARG VERSION=dev
+ARG TARGETOS
+ARG TARGETARCH
+# Keep in step with pkg/llb.Platforms (a unit test compares them).
+ARG SUPERVISOR_PLATFORMS="linux/amd64 linux/arm64 linux/arm/v7 linux/arm/v6 linux/386 linux/ppc64le linux/s390x linux/riscv64"
+RUN --mount=target=. \
+    --mount=type=cache,target=/go/pkg/mod \
+    --mount=type=cache,target=/root/.cache/go-build <<EOT
+  set -eu
+  ldflags="-s -w -X github.com/tilt-dev/restart-frontend/pkg/version.Version=${VERSION}"
+  GOOS=$TARGETOS GOARCH=$TARGETARCH go build -trimpath -ldflags "$ldflags" -o /out/frontend ./cmd/frontend
+  for platform in $SUPERVISOR_PLATFORMS; do
+    IFS=/ read -r os arch variant <<EOP
+$platform
+EOP
+    GOOS=$os GOARCH=$arch GOARM=${variant#v} go build -trimpath -ldflags "$ldflags" -o "/out/supervisors/$platform/supervisor" ./cmd/supervisor
+  done
+  # The empty trigger the frontend copies into every image (see pkg/llb).
+  : > /out/supervisors/trigger
+  chmod 0666 /out/supervisors/trigger
+EOT
+
+FROM scratch AS release
+LABEL moby.buildkit.frontend.network.none="true"
+LABEL moby.buildkit.frontend.caps="moby.buildkit.frontend.inputs,moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts,moby.buildkit.frontend.gitquerystring,moby.buildkit.frontend.contexts.zstd"
+COPY --from=build /out/ /
+ENTRYPOINT ["/frontend"]

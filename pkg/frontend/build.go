@@ -1,0 +1,280 @@
+// Package frontend is the restart frontend's BuildKit gateway entry point.
+//
+// [Build] builds the Dockerfile with BuildKit's own dockerfile frontend (as a
+// library, so every Dockerfile feature behaves exactly as upstream at the
+// same BuildKit version), then, for each platform of the result, appends the
+// supervisor layer ([llb.Append]) and rewrites the image config
+// ([wrap.Image]) so the image runs its own command under the supervisor.
+//
+// Subrequests (outline, targets, lint) and builds with RESTART_PROCESS=off
+// are passed to the upstream frontend untouched.
+package frontend
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/containerd/platforms"
+	bkllb "github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/exporter/containerimage/exptypes"
+	commonexptypes "github.com/moby/buildkit/exporter/exptypes"
+	"github.com/moby/buildkit/frontend/dockerfile/builder"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/solver/pb"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/pkg/errors"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/tilt-dev/restart-frontend/pkg/llb"
+	"github.com/tilt-dev/restart-frontend/pkg/version"
+	"github.com/tilt-dev/restart-frontend/pkg/wrap"
+)
+
+const (
+	// keyRequestID marks a subrequest (outline, targets, lint, ...).
+	keyRequestID = "requestid"
+	// keySource names the frontend image when BuildKit forwards to it, as
+	// the dockerfile frontend does for a `# syntax=` line.
+	keySource = "source"
+	// keyApplied is result metadata that says the supervisor is already in
+	// the result: set by an inner run of this frontend, read by an outer one
+	// when a build is forwarded through it twice.
+	keyApplied = "restart-frontend.applied"
+)
+
+// Build is the frontend's BuildFunc.
+func Build(ctx context.Context, c client.Client) (*client.Result, error) {
+	opts := c.BuildOpts().Opts
+	o, err := wrap.ParseBuildArgs(opts)
+	if err != nil {
+		return nil, err
+	}
+	if !o.Enabled || opts[keyRequestID] != "" {
+		return builder.Build(ctx, c)
+	}
+
+	bc, err := dockerui.NewClient(c)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPlatforms(bc); err != nil {
+		return nil, err
+	}
+	src, err := supervisorSource(c)
+	if err != nil {
+		return nil, err
+	}
+
+	res, err := builder.Build(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := res.Metadata[keyApplied]; ok {
+		return res, nil
+	}
+	if err := appendSupervisor(ctx, c, bc, res, o, src); err != nil {
+		return nil, err
+	}
+	res.AddMeta(keyApplied, []byte(version.Version))
+	return res, nil
+}
+
+// checkPlatforms fails before any build step runs when a target platform has
+// no supervisor.
+func checkPlatforms(bc *dockerui.Client) error {
+	targets := bc.TargetPlatforms
+	if len(targets) == 0 {
+		targets = bc.BuildPlatforms[:1]
+	}
+	for _, p := range targets {
+		if _, err := llb.SourcePath(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// currentFrontender is the gateway client of a frontend that runs from an
+// image (grpcclient); it is not part of client.Client.
+type currentFrontender interface {
+	CurrentFrontend() (*bkllb.State, error)
+}
+
+// supervisorSource returns the state that holds the supervisor binaries: the
+// frontend's own image. Daemons that do not expose it (Docker 20.10's
+// BuildKit; in-process runs) get the image named by the "source" option.
+func supervisorSource(c client.Client) (bkllb.State, error) {
+	if cf, ok := c.(currentFrontender); ok {
+		st, err := cf.CurrentFrontend()
+		if err != nil {
+			return bkllb.State{}, errors.Wrap(err, "failed to read the frontend's own image")
+		}
+		if st != nil {
+			return *st, nil
+		}
+	}
+	ref := c.BuildOpts().Opts[keySource]
+	if ref == "" {
+		return bkllb.State{}, errors.New("cannot find the supervisor binaries: this BuildKit does not say which image runs the frontend, and no \"source\" option names it; " +
+			"run the frontend through `# syntax=` or as gateway.v0 with --opt source=IMAGE")
+	}
+	// The frontend image is made for the platform the frontend runs on,
+	// whatever the build's target platform.
+	return bkllb.Image(ref,
+		bkllb.Platform(platforms.DefaultSpec()),
+		bkllb.WithCustomName("[restart] load supervisors from "+ref),
+	), nil
+}
+
+// appender adds the supervisor to the platforms of one build's result.
+type appender struct {
+	c            client.Client
+	cacheImports []client.CacheOptionsEntry
+	opts         wrap.Options
+	source       bkllb.State // the frontend image, holding the supervisors
+	merge        bool        // the daemon supports MergeOp
+}
+
+// appendSupervisor rewrites every platform of res in place: a new ref with
+// the supervisor layer and a wrapped image config.
+func appendSupervisor(ctx context.Context, c client.Client, bc *dockerui.Client, res *client.Result, o wrap.Options, src bkllb.State) error {
+	ps, err := exptypes.ParsePlatforms(res.Metadata)
+	if err != nil {
+		return err
+	}
+	caps := c.BuildOpts().LLBCaps
+	a := &appender{c: c, cacheImports: bc.CacheImports, opts: o, source: src, merge: caps.Supports(pb.CapMergeOp) == nil}
+
+	var mu sync.Mutex // guards res
+	eg, ctx := errgroup.WithContext(ctx)
+	for _, p := range ps.Platforms {
+		eg.Go(func() error {
+			mu.Lock()
+			ref, cfgKey, epochKey := platformRef(res, p.ID)
+			cfg, epoch := res.Metadata[cfgKey], res.Metadata[epochKey]
+			mu.Unlock()
+
+			newRef, newCfg, err := a.platform(ctx, ref, cfg, epoch, p.Platform)
+			if err != nil {
+				return errors.Wrapf(err, "failed to add the supervisor for %s", p.ID)
+			}
+
+			mu.Lock()
+			defer mu.Unlock()
+			if len(res.Refs) > 0 {
+				res.AddRef(p.ID, newRef)
+			} else {
+				res.SetRef(newRef)
+			}
+			res.AddMeta(cfgKey, newCfg)
+			return nil
+		})
+	}
+	return eg.Wait()
+}
+
+// platformRef returns the ref of platform id and the metadata keys of its
+// image config and epoch: suffixed with the id in a multi-platform result,
+// plain in a single-platform one.
+func platformRef(res *client.Result, id string) (client.Reference, string, string) {
+	if len(res.Refs) > 0 {
+		return res.Refs[id],
+			fmt.Sprintf("%s/%s", exptypes.ExporterImageConfigKey, id),
+			fmt.Sprintf("%s/%s", commonexptypes.ExporterEpochKey, id)
+	}
+	return res.Ref, exptypes.ExporterImageConfigKey, commonexptypes.ExporterEpochKey
+}
+
+// platform solves one platform's image with the supervisor layer and returns
+// the new ref and image config.
+func (a *appender) platform(ctx context.Context, ref client.Reference, cfg, epoch []byte, p ocispecs.Platform) (client.Reference, []byte, error) {
+	var img dockerspec.DockerOCIImage
+	if err := json.Unmarshal(cfg, &img); err != nil {
+		return nil, nil, errors.Wrap(err, "failed to parse the image config")
+	}
+	wrapped, err := wrap.Image(img, a.opts, version.Version)
+	if err != nil {
+		return nil, nil, err
+	}
+	newCfg, err := json.Marshal(wrapped)
+	if err != nil {
+		return nil, nil, errors.Wrap(err, "failed to marshal the image config")
+	}
+
+	base := bkllb.Scratch()
+	if ref != nil {
+		if err := checkTrigger(ctx, ref, a.opts.Trigger()); err != nil {
+			return nil, nil, err
+		}
+		if base, err = ref.ToState(); err != nil {
+			return nil, nil, err
+		}
+	}
+	created, err := layerTime(epoch)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := llb.Append(base, llb.Layer{Source: a.source, Platform: p, Trigger: a.opts.Trigger(), Epoch: created, Merge: a.merge})
+	if err != nil {
+		return nil, nil, err
+	}
+	def, err := st.Marshal(ctx, bkllb.Platform(p))
+	if err != nil {
+		return nil, nil, errors.Wrap(err, "failed to marshal LLB definition")
+	}
+	r, err := a.c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: a.cacheImports})
+	if err != nil {
+		return nil, nil, err
+	}
+	newRef, err := r.SingleRef()
+	if err != nil {
+		return nil, nil, err
+	}
+	return newRef, newCfg, nil
+}
+
+// checkTrigger fails when the image has a folder at the trigger path or a
+// file where the path needs a folder; copying the trigger there would
+// otherwise put it inside that folder, or fail with a less helpful error.
+func checkTrigger(ctx context.Context, ref client.Reference, trigger string) error {
+	for p := trigger; p != "/"; p = path.Dir(p) {
+		st, err := ref.StatFile(ctx, client.StatRequest{Path: p})
+		if err != nil {
+			continue // not in the image: it will be created
+		}
+		mode := os.FileMode(st.Mode)
+		if mode&os.ModeSymlink != 0 {
+			return nil // BuildKit follows it; where it leads is not known here
+		}
+		isDir := mode.IsDir()
+		switch {
+		case p == trigger && isDir:
+			return errors.Errorf("invalid build arg RESTART_TRIGGER=%q: the image has a folder there; give the path of a file, e.g. %s", trigger, path.Join(trigger, ".restart-proc"))
+		case p != trigger && !isDir:
+			return errors.Errorf("invalid build arg RESTART_TRIGGER=%q: %s is a file in the image, not a folder", trigger, p)
+		}
+	}
+	return nil
+}
+
+// layerTime is the modification time of the files the layer adds: the
+// build's SOURCE_DATE_EPOCH when it has one, else the Unix epoch, so the
+// layer is the same on every rebuild.
+func layerTime(epoch []byte) (time.Time, error) {
+	if len(epoch) == 0 {
+		return time.Unix(0, 0).UTC(), nil
+	}
+	sec, err := strconv.ParseInt(string(epoch), 10, 64)
+	if err != nil {
+		return time.Time{}, errors.Wrapf(err, "invalid %s %q", commonexptypes.ExporterEpochKey, epoch)
+	}
+	return time.Unix(sec, 0).UTC(), nil
+}

@@ -1,0 +1,175 @@
+package llb
+
+import (
+	"context"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/containerd/platforms"
+	bkllb "github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
+	digest "github.com/opencontainers/go-digest"
+)
+
+func TestSourcePath(t *testing.T) {
+	for _, tc := range []struct {
+		platform string
+		want     string
+	}{
+		{"linux/amd64", "/supervisors/linux/amd64/supervisor"},
+		{"linux/arm64", "/supervisors/linux/arm64/supervisor"},
+		{"linux/arm64/v8", "/supervisors/linux/arm64/supervisor"},
+		{"linux/arm", "/supervisors/linux/arm/v7/supervisor"},
+		{"linux/arm/v6", "/supervisors/linux/arm/v6/supervisor"},
+		{"linux/386", "/supervisors/linux/386/supervisor"},
+		{"linux/riscv64", "/supervisors/linux/riscv64/supervisor"},
+	} {
+		t.Run(tc.platform+" maps to its own binary", func(t *testing.T) {
+			got, err := SourcePath(platforms.MustParse(tc.platform))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("SourcePath(%s) = %s, want %s", tc.platform, got, tc.want)
+			}
+		})
+	}
+	for _, p := range []string{"windows/amd64", "linux/mips64le", "darwin/arm64"} {
+		t.Run(p+" is refused with a way out", func(t *testing.T) {
+			_, err := SourcePath(platforms.MustParse(p))
+			if err == nil {
+				t.Fatalf("SourcePath(%s) succeeded", p)
+			}
+			for _, want := range []string{p, "RESTART_PROCESS=off", "linux/amd64"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not mention %q", err, want)
+				}
+			}
+		})
+	}
+}
+
+// TestDockerfileBuildsEveryPlatform keeps the frontend image's list of
+// supervisors in step with Platforms.
+func TestDockerfileBuildsEveryPlatform(t *testing.T) {
+	dt, err := os.ReadFile("../../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`ARG SUPERVISOR_PLATFORMS="([^"]*)"`).FindSubmatch(dt)
+	if m == nil {
+		t.Fatal("Dockerfile has no ARG SUPERVISOR_PLATFORMS")
+	}
+	if got, want := string(m[1]), strings.Join(Platforms, " "); got != want {
+		t.Errorf("Dockerfile builds %q, pkg/llb expects %q", got, want)
+	}
+}
+
+func TestAppend(t *testing.T) {
+	epoch := time.Unix(1700000000, 0)
+	base := bkllb.Image("docker.io/library/busybox:latest")
+	source := bkllb.Image("docker.io/tiltdev/restart-frontend:latest")
+
+	for _, tc := range []struct {
+		name    string
+		trigger string
+		merge   bool
+		wantOps []string // custom names of the file and merge ops, in order
+	}{
+		{
+			name: "merge puts the supervisor and a trigger at the root in one shared layer", trigger: "/.restart-proc", merge: true,
+			wantOps: []string{"[restart] add supervisor and trigger /.restart-proc", "[restart] append supervisor layer"},
+		},
+		{
+			name: "merge puts a trigger in a folder on top of the image", trigger: "/tmp/restart", merge: true,
+			wantOps: []string{"[restart] add supervisor", "[restart] append supervisor layer", "[restart] add trigger /tmp/restart"},
+		},
+		{
+			name: "without merge everything is one step on the image", trigger: "/tmp/restart", merge: false,
+			wantOps: []string{"[restart] add supervisor and trigger /tmp/restart"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, err := Append(base, Layer{Source: source, Platform: platforms.MustParse("linux/arm64"), Trigger: tc.trigger, Epoch: epoch, Merge: tc.merge})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ops := marshal(t, st)
+
+			var names []string
+			var actions []*pb.FileAction
+			for _, op := range ops {
+				switch {
+				case op.op.GetFile() != nil:
+					names = append(names, op.name)
+					actions = append(actions, op.op.GetFile().Actions...)
+				case op.op.GetMerge() != nil:
+					names = append(names, op.name)
+				}
+			}
+			if strings.Join(names, "|") != strings.Join(tc.wantOps, "|") {
+				t.Errorf("ops = %q, want %q", names, tc.wantOps)
+			}
+			checkActions(t, actions, tc.trigger, epoch.UnixNano())
+		})
+	}
+}
+
+// checkActions asserts the files the layer makes: paths, modes and times.
+func checkActions(t *testing.T, actions []*pb.FileAction, trigger string, ts int64) {
+	t.Helper()
+	var sawCopy, sawTrigger bool
+	for _, a := range actions {
+		switch {
+		case a.GetCopy() != nil && a.GetCopy().Dest == trigger:
+			c := a.GetCopy()
+			sawTrigger = true
+			if c.Src != "/supervisors/trigger" || c.Mode != 0o666 || c.Timestamp != ts {
+				t.Errorf("trigger copied from %s mode %o time %d, want /supervisors/trigger, 666, %d", c.Src, c.Mode, c.Timestamp, ts)
+			}
+		case a.GetCopy() != nil:
+			c := a.GetCopy()
+			sawCopy = true
+			if c.Src != "/supervisors/linux/arm64/supervisor" || c.Dest != "/.restart/supervisor" {
+				t.Errorf("copy %s -> %s", c.Src, c.Dest)
+			}
+			if c.Mode != 0o755 || c.Timestamp != ts {
+				t.Errorf("supervisor mode %o time %d, want 755 and %d", c.Mode, c.Timestamp, ts)
+			}
+		case a.GetMkdir() != nil:
+			d := a.GetMkdir()
+			if d.Mode != 0o755 || d.Timestamp != ts {
+				t.Errorf("mkdir %s mode %o time %d", d.Path, d.Mode, d.Timestamp)
+			}
+		}
+	}
+	if !sawCopy || !sawTrigger {
+		t.Errorf("copy of the supervisor: %v, trigger %s: %v", sawCopy, trigger, sawTrigger)
+	}
+}
+
+type namedOp struct {
+	op   *pb.Op
+	name string
+}
+
+func marshal(t *testing.T, st bkllb.State) []namedOp {
+	t.Helper()
+	def, err := st.Marshal(context.Background(), bkllb.Platform(platforms.MustParse("linux/arm64")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ops []namedOp
+	for _, dt := range def.Def {
+		var op pb.Op
+		if err := op.UnmarshalVT(dt); err != nil {
+			t.Fatal(err)
+		}
+		dgst := digest.FromBytes(dt)
+		ops = append(ops, namedOp{op: &op, name: def.Metadata[dgst].Description["llb.customname"]})
+	}
+	return ops
+}

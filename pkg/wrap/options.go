@@ -1,0 +1,110 @@
+package wrap
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/pkg/errors"
+
+	"github.com/tilt-dev/restart-frontend/pkg/supervisor"
+)
+
+// Build args. The supervisor's own settings share their names with its
+// environment variables (RESTART_TRIGGER, RESTART_STOP_TIMEOUT, ...), so a
+// value baked at build time can be overridden at run time by the same name.
+//
+// Don't forget to update the options table in README.md if you add one.
+const (
+	buildArgPrefix = "build-arg:"
+	// argPrefix is the namespace of this frontend's build args: a build arg
+	// in it that the frontend does not know is an error, not a silent typo.
+	argPrefix = "RESTART_"
+	// argProcess switches the frontend off: RESTART_PROCESS=off builds
+	// exactly what the upstream dockerfile frontend builds.
+	argProcess = "RESTART_PROCESS"
+	// argStopSignal overrides the image's STOPSIGNAL as the restart signal.
+	argStopSignal = "RESTART_STOP_SIGNAL"
+)
+
+// Options are the frontend's settings for one build.
+type Options struct {
+	// Enabled is false for RESTART_PROCESS=off.
+	Enabled bool
+	// Supervisor holds the settings baked into the entrypoint.
+	Supervisor supervisor.Config
+	// StopSignalSet says that RESTART_STOP_SIGNAL chose the stop signal;
+	// otherwise the image's STOPSIGNAL applies, and SIGTERM without one.
+	StopSignalSet bool
+}
+
+// Trigger is the absolute path of the trigger file.
+func (o Options) Trigger() string { return o.Supervisor.Trigger }
+
+// ParseBuildArgs reads the RESTART_* build args from a frontend's options
+// (keys "build-arg:NAME") and validates every value with the supervisor's own
+// rules, so a value that builds is a value the supervisor accepts.
+func ParseBuildArgs(opts map[string]string) (Options, error) {
+	o := Options{Enabled: true}
+	var env []string
+	var unknown []string
+	for key, value := range opts {
+		name, ok := strings.CutPrefix(key, buildArgPrefix)
+		if !ok || !strings.HasPrefix(name, argPrefix) {
+			continue
+		}
+		switch {
+		case name == argProcess:
+			enabled, err := parseSwitch(value)
+			if err != nil {
+				return o, errors.Wrapf(err, "invalid build arg %s=%q", name, value)
+			}
+			o.Enabled = enabled
+		case slices.Contains(supervisor.EnvNames(), name):
+			env = append(env, name+"="+value)
+			o.StopSignalSet = o.StopSignalSet || (name == argStopSignal && value != "")
+		default:
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return o, errors.Errorf("unknown build arg %s: build args starting with %s are this frontend's options; known ones are %s",
+			strings.Join(unknown, ", "), argPrefix, strings.Join(knownArgs(), ", "))
+	}
+	cfg, _, err := supervisor.ParseConfig(nil, env)
+	if err != nil {
+		return o, errors.Wrap(err, "invalid build arg")
+	}
+	o.Supervisor = cfg
+	return o, nil
+}
+
+// Flags renders the supervisor's command-line options for an image whose
+// STOPSIGNAL is imageStopSignal ("" for none).
+func (o Options) Flags(imageStopSignal string) ([]string, error) {
+	cfg := o.Supervisor
+	if !o.StopSignalSet && imageStopSignal != "" {
+		sig, err := supervisor.ParseSignal(imageStopSignal)
+		if err != nil {
+			return nil, errors.Wrapf(err, "the image's STOPSIGNAL %q is not a signal the supervisor can send; set the build arg %s", imageStopSignal, argStopSignal)
+		}
+		cfg.StopSignal = sig
+	}
+	return cfg.Args(), nil
+}
+
+func parseSwitch(v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "on", "true", "1", "":
+		return true, nil
+	case "off", "false", "0":
+		return false, nil
+	}
+	return false, fmt.Errorf("want on or off")
+}
+
+func knownArgs() []string {
+	return append([]string{argProcess}, supervisor.EnvNames()...)
+}
