@@ -1,0 +1,148 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// builders are the three ways users build: BuildKit's own client, buildx
+// with the rig's buildkitd (remote driver), and the Docker daemon's BuildKit
+// (what Tilt's docker_build uses through the Engine API).
+var builders = []string{"buildctl", "buildx", "docker"}
+
+// build builds the Dockerfile in dir with builder and returns an image name
+// the rig's dockerd can run. args are build args, NAME=VALUE.
+func build(t *testing.T, builder, dir, name string, args ...string) string {
+	t.Helper()
+	return buildImage(t, builder, dir, name, buildOptions{args: args})
+}
+
+// buildOptions are what a build may add to the Dockerfile and its context.
+type buildOptions struct {
+	args   []string // build args, NAME=VALUE
+	target string   // the stage to build; the last one when empty
+}
+
+// buildImage is build with options.
+func buildImage(t *testing.T, builder, dir, name string, o buildOptions) string {
+	t.Helper()
+	image := os.Getenv("RIG_REGISTRY") + "/e2e/" + name + ":" + builder
+	var cmd []string
+	switch builder {
+	case "buildctl":
+		cmd = []string{"buildctl", "build", "--frontend", "dockerfile.v0",
+			"--local", "context=" + dir, "--local", "dockerfile=" + dir,
+			"--output", "type=image,name=" + image + ",push=true,registry.insecure=true"}
+		for _, a := range o.args {
+			cmd = append(cmd, "--opt", "build-arg:"+a)
+		}
+		if o.target != "" {
+			cmd = append(cmd, "--opt", "target="+o.target)
+		}
+	case "buildx", "docker":
+		cmd = []string{"docker", "build", "-t", image}
+		if builder == "buildx" {
+			cmd = []string{"docker", "buildx", "build", "--builder", "rig", "--load", "-t", image}
+		}
+		for _, a := range o.args {
+			cmd = append(cmd, "--build-arg", a)
+		}
+		if o.target != "" {
+			cmd = append(cmd, "--target", o.target)
+		}
+		cmd = append(cmd, dir)
+	default:
+		t.Fatalf("unknown builder %q", builder)
+	}
+	run(t, nil, cmd...)
+	if builder == "buildctl" {
+		run(t, nil, "docker", "pull", "-q", image)
+	}
+	return image
+}
+
+// run runs a command with stdin and returns its stdout; it fails the test
+// with the command's output when the command fails.
+func run(t *testing.T, stdin []byte, args ...string) string {
+	t.Helper()
+	out, err := tryRun(stdin, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", strings.Join(args, " "), err)
+	}
+	return out
+}
+
+// tryRun runs a command and returns its stdout; its error carries stderr.
+func tryRun(stdin []byte, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return stdout.String(), fmt.Errorf("%w\n%s%s", err, stdout.Bytes(), stderr.Bytes())
+	}
+	return stdout.String(), nil
+}
+
+// container is a running container that is removed when the test ends.
+type container struct {
+	t  *testing.T
+	id string
+}
+
+func runContainer(t *testing.T, args ...string) *container {
+	t.Helper()
+	id := strings.TrimSpace(run(t, nil, append([]string{"docker", "run", "-d", "--network", "none"}, args...)...))
+	t.Cleanup(func() {
+		c := &container{t: t, id: id}
+		if t.Failed() {
+			t.Logf("output of container %.12s:\n%s", id, c.logs())
+		}
+		_, _ = tryRun(nil, "docker", "rm", "-f", id)
+	})
+	return &container{t: t, id: id}
+}
+
+// logs returns the container's output, stdout and stderr interleaved.
+func (c *container) logs() string {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, _ := exec.CommandContext(ctx, "docker", "logs", c.id).CombinedOutput()
+	return string(out)
+}
+
+// waitLog waits until the container's output holds want n times.
+func (c *container) waitLog(want string, n int) {
+	c.t.Helper()
+	deadline := time.Now().Add(time.Minute) // a hang guard, not a latency check
+	for strings.Count(c.logs(), want) < n {
+		if time.Now().After(deadline) {
+			c.t.Fatalf("container output never had %q %d times:\n%s", want, n, c.logs())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (c *container) exec(stdin []byte, args ...string) string {
+	c.t.Helper()
+	flags := []string{"docker", "exec"}
+	if stdin != nil {
+		flags = append(flags, "-i")
+	}
+	return run(c.t, stdin, append(append(flags, c.id), args...)...)
+}
+
+func (c *container) inspect(format string) string {
+	c.t.Helper()
+	return strings.TrimSpace(run(c.t, nil, "docker", "inspect", "-f", format, c.id))
+}
