@@ -1,6 +1,7 @@
-# The frontend image: the gateway binary at /frontend, one static supervisor
-# per supported platform under /supervisors/<os>/<arch>[/<variant>]/, and the
-# empty trigger file /supervisors/trigger.
+# The frontend image: the gateway binary at /frontend; for every supported
+# platform a static supervisor and tools binary under
+# /supervisors/<os>/<arch>[/<variant>]/; the empty trigger file
+# /supervisors/trigger; and the tar and rm links under /supervisors/links/.
 # BuildKit runs it for every Dockerfile that starts with
 # `# syntax=tiltdev/restart-frontend`; the frontend copies the supervisor for
 # the image's platform out of this same image.
@@ -32,8 +33,14 @@ RUN --mount=target=. \
     IFS=/ read -r os arch variant <<EOP
 $platform
 EOP
-    GOOS=$os GOARCH=$arch GOARM=${variant#v} go build -trimpath -ldflags "$ldflags" -o "/out/supervisors/$platform/supervisor" ./cmd/supervisor
+    for cmd in supervisor tools; do
+      GOOS=$os GOARCH=$arch GOARM=${variant#v} go build -trimpath -ldflags "$ldflags" -o "/out/supervisors/$platform/$cmd" ./cmd/$cmd
+    done
   done
+  # The tar and rm links that RESTART_TOOLS=on adds to images lacking them.
+  mkdir -p /out/supervisors/links
+  ln -s /.restart/tools /out/supervisors/links/tar
+  ln -s /.restart/tools /out/supervisors/links/rm
   # The empty trigger the frontend copies into every image (see pkg/llb).
   : > /out/supervisors/trigger
   chmod 0666 /out/supervisors/trigger

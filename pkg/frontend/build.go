@@ -222,7 +222,13 @@ func (a *appender) platform(ctx context.Context, ref client.Reference, cfg, epoc
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := llb.Append(base, llb.Layer{Source: a.source, Platform: p, Trigger: a.opts.Trigger(), Epoch: created, Merge: a.merge})
+	var tools []string
+	if a.opts.Tools {
+		if tools, err = missingTools(ctx, ref, img); err != nil {
+			return nil, nil, err
+		}
+	}
+	st, err := llb.Append(base, llb.Layer{Source: a.source, Platform: p, Trigger: a.opts.Trigger(), Tools: tools, Epoch: created, Merge: a.merge})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -18,6 +18,7 @@ import (
 	"os"
 	"path"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/containerd/platforms"
@@ -73,6 +74,9 @@ type Layer struct {
 	Platform ocispecs.Platform
 	// Trigger is the absolute path of the trigger file to create.
 	Trigger string
+	// Tools are absolute paths named tar or rm where links to the tools
+	// binary go (RESTART_TOOLS=on); empty adds no tools binary.
+	Tools []string
 	// Epoch is the modification time of every file the layer adds, so the
 	// layer is identical across rebuilds.
 	Epoch time.Time
@@ -95,58 +99,104 @@ func SourcePath(p ocispecs.Platform) (string, error) {
 	return path.Join(SourceDir, id, "supervisor"), nil
 }
 
-// Append returns base with the supervisor at [wrap.SupervisorPath] and an
-// empty trigger file at l.Trigger. The steps show in the build's progress
+// Append returns base with the supervisor at [wrap.SupervisorPath], an
+// empty trigger file at l.Trigger and, if asked, the tools binary at
+// [wrap.ToolsPath] with its links. The steps show in the build's progress
 // under "[restart] ..." names.
+//
+// Where l.Merge is set, what goes under [wrap.SupervisorDir] (and a trigger
+// at the root) is built on scratch and merged: the same blob for every image
+// of a platform. Anything in another folder goes on top of the image
+// instead, because a folder in the merged layer would replace the mode and
+// owner of the image's own folder of that name (a sticky /tmp would lose its
+// sticky bit).
 //
 // Example:
 //
 //	st, err := Append(userImage, Layer{Source: frontendImage, Platform: p, Trigger: "/.restart-proc"})
 func Append(base bkllb.State, l Layer) (bkllb.State, error) {
-	src, err := SourcePath(l.Platform)
+	supervisor, err := SourcePath(l.Platform)
 	if err != nil {
 		return bkllb.State{}, err
 	}
 	created := bkllb.WithCreatedTime(l.Epoch)
-	addSupervisor := func(fa *bkllb.FileAction) *bkllb.FileAction {
-		return fa.Copy(l.Source, src, wrap.SupervisorPath, &bkllb.CopyInfo{
-			Mode:        &bkllb.ChmodOpt{Mode: supervisorMode},
-			CreatedTime: &l.Epoch,
-		})
-	}
-	triggerDir := path.Dir(l.Trigger)
-	addTrigger := func(fa *bkllb.FileAction) *bkllb.FileAction {
-		if triggerDir != "/" {
-			// Keeps the mode and owner of a folder the image already has
-			// (a sticky /tmp stays sticky).
-			fa = fa.Mkdir(triggerDir, dirMode, bkllb.WithParents(true), created)
+	copyFile := func(src, dest string, mode os.FileMode) step {
+		return func(fa *bkllb.FileAction) *bkllb.FileAction {
+			return fa.Copy(l.Source, src, dest, &bkllb.CopyInfo{Mode: &bkllb.ChmodOpt{Mode: mode}, CreatedTime: &l.Epoch})
 		}
-		return fa.Copy(l.Source, triggerSource, l.Trigger, &bkllb.CopyInfo{
-			Mode:        &bkllb.ChmodOpt{Mode: triggerMode},
-			CreatedTime: &l.Epoch,
-		})
 	}
-	name := func(s string) bkllb.ConstraintsOpt {
-		return bkllb.WithCustomName("[restart] " + s)
+	// inFolder makes dest's folder first, keeping the mode and owner of a
+	// folder the image already has.
+	inFolder := func(dest string, s step) step {
+		return func(fa *bkllb.FileAction) *bkllb.FileAction {
+			if dir := path.Dir(dest); dir != "/" {
+				fa = fa.Mkdir(dir, dirMode, bkllb.WithParents(true), created)
+			}
+			return s(fa)
+		}
+	}
+
+	var ours, onTop steps
+	ours.add("supervisor", func(fa *bkllb.FileAction) *bkllb.FileAction {
+		return fa.Mkdir(wrap.SupervisorDir, dirMode, bkllb.WithParents(true), created)
+	}, copyFile(supervisor, wrap.SupervisorPath, supervisorMode))
+	if len(l.Tools) > 0 {
+		ours.add("tools", copyFile(path.Join(path.Dir(supervisor), "tools"), wrap.ToolsPath, supervisorMode))
+	}
+	trigger := copyFile(triggerSource, l.Trigger, triggerMode)
+	if path.Dir(l.Trigger) == "/" {
+		ours.add("trigger "+l.Trigger, trigger)
+	} else {
+		onTop.add("trigger "+l.Trigger, inFolder(l.Trigger, trigger))
+	}
+	for _, link := range l.Tools {
+		onTop.add(link, inFolder(link, func(fa *bkllb.FileAction) *bkllb.FileAction {
+			// The link itself, not the binary it points to.
+			return fa.Copy(l.Source, path.Join(SourceDir, "links", path.Base(link)), link, &bkllb.CopyInfo{CreatedTime: &l.Epoch})
+		}))
 	}
 
 	if !l.Merge {
-		fa := addSupervisor(bkllb.Mkdir(wrap.SupervisorDir, dirMode, bkllb.WithParents(true), created))
-		return base.File(addTrigger(fa), name("add supervisor and trigger "+l.Trigger)), nil
+		all := steps{names: append(ours.names, onTop.names...), fns: append(ours.fns, onTop.fns...)}
+		return base.File(all.action(), all.progressName()), nil
 	}
-
-	// A trigger at the root goes into the shared layer. Anywhere else it goes
-	// on top of the user's filesystem: a folder in the shared layer would
-	// replace the mode and owner of the image's own folder of the same name
-	// (a sticky /tmp would lose its sticky bit).
-	fa, what := addSupervisor(bkllb.Mkdir(wrap.SupervisorDir, dirMode, created)), "add supervisor"
-	if triggerDir == "/" {
-		fa, what = addTrigger(fa), "add supervisor and trigger "+l.Trigger
-	}
-	layer := bkllb.Scratch().File(fa, name(what))
+	layer := bkllb.Scratch().File(ours.action(), ours.progressName())
 	st := bkllb.Merge([]bkllb.State{base, layer}, name("append supervisor layer"))
-	if triggerDir == "/" {
+	if len(onTop.fns) == 0 {
 		return st, nil
 	}
-	return st.File(addTrigger(nil), name("add trigger "+l.Trigger)), nil
+	return st.File(onTop.action(), onTop.progressName()), nil
+}
+
+// step adds file actions to a chain of them.
+type step func(*bkllb.FileAction) *bkllb.FileAction
+
+// steps are the file actions of one FileOp and what they add, for its name.
+type steps struct {
+	names []string
+	fns   []step
+}
+
+func (s *steps) add(what string, fns ...step) {
+	s.names = append(s.names, what)
+	s.fns = append(s.fns, fns...)
+}
+
+// action chains the steps into one FileAction.
+func (s steps) action() *bkllb.FileAction {
+	var fa *bkllb.FileAction
+	for _, f := range s.fns {
+		fa = f(fa)
+	}
+	return fa
+}
+
+// progressName names the FileOp in the build's progress.
+func (s steps) progressName() bkllb.ConstraintsOpt {
+	return name("add " + strings.Join(s.names, ", "))
+}
+
+// name is the progress name of a step: "[restart] ...".
+func name(s string) bkllb.ConstraintsOpt {
+	return bkllb.WithCustomName("[restart] " + s)
 }

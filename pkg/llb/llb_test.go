@@ -77,23 +77,30 @@ func TestAppend(t *testing.T) {
 		name    string
 		trigger string
 		merge   bool
+		tools   []string
 		wantOps []string // custom names of the file and merge ops, in order
 	}{
 		{
 			name: "merge puts the supervisor and a trigger at the root in one shared layer", trigger: "/.restart-proc", merge: true,
-			wantOps: []string{"[restart] add supervisor and trigger /.restart-proc", "[restart] append supervisor layer"},
+			wantOps: []string{"[restart] add supervisor, trigger /.restart-proc", "[restart] append supervisor layer"},
 		},
 		{
 			name: "merge puts a trigger in a folder on top of the image", trigger: "/tmp/restart", merge: true,
 			wantOps: []string{"[restart] add supervisor", "[restart] append supervisor layer", "[restart] add trigger /tmp/restart"},
 		},
 		{
+			name: "tools go with the supervisor, their links on top", trigger: "/.restart-proc", merge: true,
+			tools: []string{"/usr/local/bin/tar", "/usr/local/bin/rm"},
+			wantOps: []string{"[restart] add supervisor, tools, trigger /.restart-proc", "[restart] append supervisor layer",
+				"[restart] add /usr/local/bin/tar, /usr/local/bin/rm"},
+		},
+		{
 			name: "without merge everything is one step on the image", trigger: "/tmp/restart", merge: false,
-			wantOps: []string{"[restart] add supervisor and trigger /tmp/restart"},
+			wantOps: []string{"[restart] add supervisor, trigger /tmp/restart"},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			st, err := Append(base, Layer{Source: source, Platform: platforms.MustParse("linux/arm64"), Trigger: tc.trigger, Epoch: epoch, Merge: tc.merge})
+			st, err := Append(base, Layer{Source: source, Platform: platforms.MustParse("linux/arm64"), Trigger: tc.trigger, Tools: tc.tools, Epoch: epoch, Merge: tc.merge})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -118,36 +125,34 @@ func TestAppend(t *testing.T) {
 	}
 }
 
-// checkActions asserts the files the layer makes: paths, modes and times.
+// checkActions asserts the files the layer makes: sources, modes and times.
 func checkActions(t *testing.T, actions []*pb.FileAction, trigger string, ts int64) {
 	t.Helper()
-	var sawCopy, sawTrigger bool
+	want := map[string]struct {
+		src  string
+		mode int32
+	}{
+		"/.restart/supervisor": {"/supervisors/linux/arm64/supervisor", 0o755},
+		"/.restart/tools":      {"/supervisors/linux/arm64/tools", 0o755},
+		trigger:                {"/supervisors/trigger", 0o666},
+		"/usr/local/bin/tar":   {"/supervisors/links/tar", -1},
+		"/usr/local/bin/rm":    {"/supervisors/links/rm", -1},
+	}
+	seen := map[string]bool{}
 	for _, a := range actions {
-		switch {
-		case a.GetCopy() != nil && a.GetCopy().Dest == trigger:
-			c := a.GetCopy()
-			sawTrigger = true
-			if c.Src != "/supervisors/trigger" || c.Mode != 0o666 || c.Timestamp != ts {
-				t.Errorf("trigger copied from %s mode %o time %d, want /supervisors/trigger, 666, %d", c.Src, c.Mode, c.Timestamp, ts)
+		if c := a.GetCopy(); c != nil {
+			w, ok := want[c.Dest]
+			if !ok || c.Src != w.src || c.Mode != w.mode || c.Timestamp != ts {
+				t.Errorf("copy %s -> %s mode %o time %d; want from %s mode %o time %d", c.Src, c.Dest, c.Mode, c.Timestamp, w.src, w.mode, ts)
 			}
-		case a.GetCopy() != nil:
-			c := a.GetCopy()
-			sawCopy = true
-			if c.Src != "/supervisors/linux/arm64/supervisor" || c.Dest != "/.restart/supervisor" {
-				t.Errorf("copy %s -> %s", c.Src, c.Dest)
-			}
-			if c.Mode != 0o755 || c.Timestamp != ts {
-				t.Errorf("supervisor mode %o time %d, want 755 and %d", c.Mode, c.Timestamp, ts)
-			}
-		case a.GetMkdir() != nil:
-			d := a.GetMkdir()
-			if d.Mode != 0o755 || d.Timestamp != ts {
-				t.Errorf("mkdir %s mode %o time %d", d.Path, d.Mode, d.Timestamp)
-			}
+			seen[c.Dest] = true
+		}
+		if d := a.GetMkdir(); d != nil && (d.Mode != 0o755 || d.Timestamp != ts) {
+			t.Errorf("mkdir %s mode %o time %d", d.Path, d.Mode, d.Timestamp)
 		}
 	}
-	if !sawCopy || !sawTrigger {
-		t.Errorf("copy of the supervisor: %v, trigger %s: %v", sawCopy, trigger, sawTrigger)
+	if !seen["/.restart/supervisor"] || !seen[trigger] {
+		t.Errorf("copied %v; want the supervisor and the trigger %s", seen, trigger)
 	}
 }
 

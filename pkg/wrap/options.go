@@ -24,6 +24,9 @@ const (
 	// argProcess switches the frontend off: RESTART_PROCESS=off builds
 	// exactly what the upstream dockerfile frontend builds.
 	argProcess = "RESTART_PROCESS"
+	// argTools adds tar and rm for Tilt's live_update to images that lack
+	// them: RESTART_TOOLS=on.
+	argTools = "RESTART_TOOLS"
 	// argStopSignal overrides the image's STOPSIGNAL as the restart signal.
 	argStopSignal = "RESTART_STOP_SIGNAL"
 )
@@ -32,6 +35,8 @@ const (
 type Options struct {
 	// Enabled is false for RESTART_PROCESS=off.
 	Enabled bool
+	// Tools is true for RESTART_TOOLS=on.
+	Tools bool
 	// Supervisor holds the settings baked into the entrypoint.
 	Supervisor supervisor.Config
 	// StopSignalSet says that RESTART_STOP_SIGNAL chose the stop signal;
@@ -55,12 +60,16 @@ func ParseBuildArgs(opts map[string]string) (Options, error) {
 			continue
 		}
 		switch {
-		case name == argProcess:
-			enabled, err := parseSwitch(value)
+		case name == argProcess || name == argTools:
+			on, err := parseSwitch(value, name == argProcess)
 			if err != nil {
 				return o, errors.Wrapf(err, "invalid build arg %s=%q", name, value)
 			}
-			o.Enabled = enabled
+			if name == argProcess {
+				o.Enabled = on
+			} else {
+				o.Tools = on
+			}
 		case slices.Contains(supervisor.EnvNames(), name):
 			env = append(env, name+"="+value)
 			o.StopSignalSet = o.StopSignalSet || (name == argStopSignal && value != "")
@@ -95,9 +104,12 @@ func (o Options) Flags(imageStopSignal string) ([]string, error) {
 	return cfg.Args(), nil
 }
 
-func parseSwitch(v string) (bool, error) {
+// parseSwitch reads on or off; "" is the default.
+func parseSwitch(v string, def bool) (bool, error) {
 	switch strings.ToLower(v) {
-	case "on", "true", "1", "":
+	case "":
+		return def, nil
+	case "on", "true", "1":
 		return true, nil
 	case "off", "false", "0":
 		return false, nil
@@ -106,5 +118,5 @@ func parseSwitch(v string) (bool, error) {
 }
 
 func knownArgs() []string {
-	return append([]string{argProcess}, supervisor.EnvNames()...)
+	return append([]string{argProcess, argTools}, supervisor.EnvNames()...)
 }

@@ -34,6 +34,9 @@ const (
 	SupervisorDir = "/.restart"
 	// SupervisorPath is where the supervisor binary lives in the image.
 	SupervisorPath = SupervisorDir + "/supervisor"
+	// ToolsPath is where RESTART_TOOLS=on puts the tar and rm multi-call
+	// binary.
+	ToolsPath = SupervisorDir + "/tools"
 
 	// LabelPrefix namespaces every label this frontend sets.
 	LabelPrefix = "dev.tilt.restart-frontend."
