@@ -7,29 +7,32 @@ import (
 	"testing"
 )
 
-// TestLiveUpdateWithoutShellOrTar builds a FROM scratch image with
-// RESTART_TOOLS=on and does Tilt's whole live-update loop in it: sync with
-// tar, delete with rm -rf, restart with the list-form run step.
+// TestLiveUpdateWithoutShellOrTar builds images with no shell and no tar
+// (scratch, and distroless running as a non-root user) with
+// RESTART_TOOLS=on and does Tilt's whole live-update loop in them as the
+// container's user: sync with tar, delete with rm -rf, restart with the
+// list-form run step.
 func TestLiveUpdateWithoutShellOrTar(t *testing.T) {
-	dir := t.TempDir()
-	app := exec.Command("go", "build", "-o", filepath.Join(dir, "message"), "./testdata/message")
-	app.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := app.CombinedOutput(); err != nil {
+	app := filepath.Join(t.TempDir(), "message")
+	compile := exec.Command("go", "build", "-o", app, "./testdata/message")
+	compile.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := compile.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	const df = "# syntax=tiltdev/restart-frontend\nFROM scratch\nCOPY message /message\nCOPY data/ /data/\nENTRYPOINT [\"/message\"]\n"
-	for name, content := range map[string]string{"Dockerfile": df, "data/message": "v1", "data/old": "deleted by live update"} {
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, builder := range []string{"docker", "buildx"} {
-		t.Run(builder, func(t *testing.T) {
+	for _, tc := range []struct {
+		name, dockerfile, builder string
+	}{
+		{"scratch", "FROM scratch\nCOPY data/ /data/\n", "docker"},
+		{"scratch", "FROM scratch\nCOPY data/ /data/\n", "buildx"},
+		{"distroless-nonroot", "FROM distroless/static:nonroot\nCOPY --chown=65532:65532 data/ /data/\n", "docker"},
+	} {
+		t.Run(tc.name+"/"+tc.builder, func(t *testing.T) {
 			t.Parallel()
-			image := build(t, builder, dir, "scratch-tools", "RESTART_TOOLS=on")
+			dir := t.TempDir()
+			df := "# syntax=tiltdev/restart-frontend\n" + tc.dockerfile + "COPY message /message\nENTRYPOINT [\"/message\"]\n"
+			writeFiles(t, dir, map[string]string{"Dockerfile": df, "data/message": "v1", "data/old": "deleted by live update"})
+			copyFile(t, app, filepath.Join(dir, "message"))
+			image := build(t, tc.builder, dir, tc.name, "RESTART_TOOLS=on")
 			c := runContainer(t, image)
 			c.waitLog("message: v1", 1)
 
@@ -45,5 +48,29 @@ func TestLiveUpdateWithoutShellOrTar(t *testing.T) {
 				t.Error("/data/old survived rm -rf")
 			}
 		})
+	}
+}
+
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	dt, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, dt, 0o755); err != nil {
+		t.Fatal(err)
 	}
 }
