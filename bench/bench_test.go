@@ -1,0 +1,53 @@
+package bench
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestPercentile(t *testing.T) {
+	xs := []float64{5, 1, 4, 2, 3}
+	for _, c := range []struct {
+		p, want float64
+	}{{0, 1}, {50, 3}, {90, 4.6}, {100, 5}} {
+		if got := percentile(xs, c.p); math.Abs(got-c.want) > 1e-9 {
+			t.Errorf("percentile(%v, %v) = %v, want %v", xs, c.p, got, c.want)
+		}
+	}
+	if got := median([]float64{1, 2, 3, 10}); got != 2.5 {
+		t.Errorf("median of an even count = %v, want 2.5", got)
+	}
+	if !math.IsNaN(percentile(nil, 50)) {
+		t.Error("percentile of no samples is not NaN")
+	}
+	if xs[0] != 5 {
+		t.Error("percentile sorted its input")
+	}
+}
+
+func TestFigure(t *testing.T) {
+	t.Run("a comparison sets the ratio", func(t *testing.T) {
+		f := Figure{Value: 2}.compare("entr", 40)
+		if f.Ratio == nil || *f.Ratio != 0.05 {
+			t.Fatalf("ratio = %v, want 0.05", f.Ratio)
+		}
+	})
+	t.Run("a zero comparison leaves no ratio, and a ratio target unmet", func(t *testing.T) {
+		f := Figure{Value: 2}.compare("nothing", 0)
+		if f.Ratio != nil || f.ratio() <= 1 {
+			t.Fatalf("ratio = %v", f.Ratio)
+		}
+	})
+}
+
+func TestTable(t *testing.T) {
+	f := Figure{Name: "restart latency p50", Value: 1.234, Unit: "ms", Samples: 60}.compare("entr -rz", 54.2)
+	f = f.target("≤ 5 ms", false)
+	out := Table(Results{Figures: []Figure{f}, Missed: []string{f.Name}})
+	for _, want := range []string{"| restart latency p50 | 1.23 ms | entr -rz", "54 ms", "0.023×", "| 60 |", "**no**", "Targets missed: restart latency p50."} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+}

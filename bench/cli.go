@@ -1,0 +1,128 @@
+package bench
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+)
+
+// Main runs one step of hack/bench (the program name is not in args) and
+// returns the exit code: 0, 1 when the step failed, 2 on bad usage.
+//
+//	bench restart    --supervisor BIN --entr BIN --app BIN --dir DIR --out FILE
+//	bench idle       --supervisor BIN --entr BIN --dir DIR --out FILE
+//	bench stop       --wrapped IMAGE --unwrapped IMAGE --out FILE
+//	bench liveupdate --image IMAGE --app DIR --out FILE
+//	bench builds     --app DIR --supervisor BIN --entr BIN --dir DIR --out FILE
+//	bench size       --app-binaries DIR --dir DIR --out FILE
+//	bench report     --started UNIX --load LOADAVG --results FILE FIGURES.json...
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "usage: bench restart|idle|stop|liveupdate|builds|size|report [flags]; see package bench")
+		return 2
+	}
+	fs := flag.NewFlagSet("bench "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", "", "write the figures to this JSON file")
+	var run func() ([]Figure, error)
+	switch args[0] {
+	case "restart":
+		var o RestartOptions
+		fs.StringVar(&o.Supervisor, "supervisor", "", "supervisor binary")
+		fs.StringVar(&o.Entr, "entr", "/usr/bin/entr", "entr binary")
+		fs.StringVar(&o.App, "app", "", "the app: cmd/benchapp binary")
+		fs.StringVar(&o.Dir, "dir", "", "scratch directory")
+		fs.IntVar(&o.Samples, "samples", 100, "restarts of each tool per variant")
+		fs.DurationVar(&o.Gap, "gap", 100*time.Millisecond, "pause after each restart")
+		fs.IntVar(&o.WatchFiles, "watch-files", 10, "files per sync in the --watch variant")
+		run = func() ([]Figure, error) { return Restart(ctx, o) }
+	case "idle":
+		var o IdleOptions
+		fs.StringVar(&o.Supervisor, "supervisor", "", "supervisor binary")
+		fs.StringVar(&o.Entr, "entr", "/usr/bin/entr", "entr binary")
+		fs.StringVar(&o.Dir, "dir", "", "scratch directory")
+		fs.DurationVar(&o.Settle, "settle", time.Second, "wait after start before measuring")
+		fs.DurationVar(&o.Window, "window", 10*time.Second, "idle window for CPU time")
+		run = func() ([]Figure, error) { return Idle(ctx, o) }
+	case "stop":
+		var o StopOptions
+		fs.StringVar(&o.Wrapped, "wrapped", "", "image built through the frontend")
+		fs.StringVar(&o.Unwrapped, "unwrapped", "", "the same image built with RESTART_PROCESS=off")
+		fs.IntVar(&o.Samples, "samples", 9, "docker stops of each image")
+		fs.StringVar(&o.Label, "label", "dev.tilt.restart-frontend.bench", "label put on every container")
+		run = func() ([]Figure, error) { return Stop(ctx, o) }
+	case "liveupdate":
+		var o LiveUpdateOptions
+		fs.StringVar(&o.Image, "image", "", "image built through the frontend from bench/testdata/app")
+		fs.StringVar(&o.App, "app", "", "bench/testdata/app")
+		fs.IntVar(&o.Samples, "samples", 20, "round trips of each kind")
+		fs.StringVar(&o.Label, "label", "dev.tilt.restart-frontend.bench", "label put on every container")
+		run = func() ([]Figure, error) { return LiveUpdate(ctx, o) }
+	case "builds":
+		var o BuildOptions
+		fs.StringVar(&o.App, "app", "", "bench/testdata/app")
+		fs.StringVar(&o.Supervisor, "supervisor", "", "first helper binary of the two-image flow")
+		fs.StringVar(&o.Entr, "entr", "/usr/bin/entr", "second helper binary of the two-image flow")
+		fs.StringVar(&o.Dir, "dir", "", "scratch directory")
+		fs.StringVar(&o.Registry, "registry", os.Getenv("RIG_REGISTRY"), "registry to push to")
+		fs.StringVar(&o.Tag, "tag", "bench", "tag of every pushed image")
+		fs.StringVar(&o.Upstream, "upstream", "docker/dockerfile-upstream:v0.34.2", "upstream frontend image")
+		fs.IntVar(&o.Warm, "warm", 25, "warm rebuilds of each flow")
+		fs.IntVar(&o.Cold, "cold", 7, "cold builds of each flow")
+		run = func() ([]Figure, error) { return Builds(ctx, o) }
+	case "size":
+		var o SizeOptions
+		fs.StringVar(&o.AppBinaries, "app-binaries", "", "directory with app-<arch> binaries of cmd/benchapp")
+		fs.StringVar(&o.Dir, "dir", "", "scratch directory")
+		fs.StringVar(&o.Registry, "registry", os.Getenv("RIG_REGISTRY"), "registry to push to")
+		fs.StringVar(&o.Tag, "tag", "bench", "tag of every pushed image")
+		platforms := fs.String("platforms", "linux/amd64,linux/arm64", "comma-separated platforms")
+		run = func() ([]Figure, error) {
+			o.Platforms = strings.Split(*platforms, ",")
+			return Size(ctx, o)
+		}
+	case "report":
+		results := fs.String("results", "bench/results.json", "results file to write")
+		started := fs.Int64("started", time.Now().Unix(), "start of the run, unix seconds")
+		load := fs.String("load", "", "load average at the start of the run")
+		if err := fs.Parse(args[1:]); err != nil {
+			return 2
+		}
+		if err := Report(ctx, stdout, *results, time.Unix(*started, 0), *load, fs.Args()); err != nil {
+			fmt.Fprintln(stderr, "bench report:", err)
+			return 1
+		}
+		return 0
+	default:
+		fmt.Fprintf(stderr, "bench: unknown step %q\n", args[0])
+		return 2
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		return 2
+	}
+	if *out == "" {
+		fmt.Fprintf(stderr, "bench %s: --out is required\n", args[0])
+		return 2
+	}
+	figs, err := run()
+	if err != nil {
+		fmt.Fprintf(stderr, "bench %s: %v\n", args[0], err)
+		return 1
+	}
+	if err := WriteFigures(*out, figs); err != nil {
+		fmt.Fprintf(stderr, "bench %s: %v\n", args[0], err)
+		return 1
+	}
+	for _, f := range figs {
+		line := fmt.Sprintf("  %s: %s", f.Name, formatValue(f.Value, f.Unit))
+		if f.ComparisonValue != nil {
+			line += fmt.Sprintf(" (%s: %s)", f.Comparison, formatValue(*f.ComparisonValue, f.Unit))
+		}
+		fmt.Fprintln(stderr, line)
+	}
+	return 0
+}

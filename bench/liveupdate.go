@@ -1,0 +1,153 @@
+package bench
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pkg/errors"
+)
+
+// LiveUpdateOptions configures [LiveUpdate].
+type LiveUpdateOptions struct {
+	Image   string // built through the frontend from App
+	App     string // bench/testdata/app: app.sh is what is synced
+	Samples int
+	Label   string
+}
+
+// LiveUpdate measures a live update on the rig's dockerd the way Tilt does
+// it: a tar of the changed app.sh piped into `docker exec -i C tar -C / -x
+// -f -`, then the restart, timed from the start of the sync to the line of
+// the new version in the container's output. The restart is either our
+// trigger (`docker exec C sh -c 'date > /.restart-proc'`, Tilt's run step)
+// or `docker restart -t 0 C` (Tilt's restart_container() on Compose), on
+// the same container. A second container runs with RESTART_WATCH=/app,
+// where the sync alone restarts the app. The three kinds take turns.
+func LiveUpdate(ctx context.Context, o LiveUpdateOptions) ([]Figure, error) {
+	e, err := newEngine()
+	if err != nil {
+		return nil, err
+	}
+	script, err := os.ReadFile(filepath.Join(o.App, "app.sh"))
+	if err != nil {
+		return nil, err
+	}
+	// Container a restarts by trigger and by docker restart; container w
+	// runs with RESTART_WATCH=/app, so that the sync alone restarts it.
+	a, err := startApp(ctx, e, o.Label, o.Image)
+	if err != nil {
+		return nil, err
+	}
+	defer removeContainer(a)
+	w, err := startApp(ctx, e, o.Label, "-e", "RESTART_WATCH=/app", o.Image)
+	if err != nil {
+		return nil, err
+	}
+	defer removeContainer(w)
+
+	kinds := []struct {
+		name string
+		id   string
+		argv []string // the restart after the sync; none: the sync is enough
+	}{
+		{"trigger", a, []string{"docker", "exec", a, "sh", "-c", "date > /.restart-proc"}},
+		{"docker restart", a, []string{"docker", "restart", "-t", "0", a}},
+		{"watch", w, nil},
+	}
+	// Per kind: the whole round trip, the sync, and the restart command.
+	total := make([][]float64, len(kinds))
+	syncs := make([][]float64, len(kinds))
+	restarts := make([][]float64, len(kinds))
+	for i := 0; i < o.Samples; i++ {
+		for j := range kinds {
+			k := (i + j) % len(kinds)
+			version := fmt.Sprintf("%d%c", i+2, "trw"[k])
+			archive, err := tarFile("app/app.sh", setVersion(script, version))
+			if err != nil {
+				return nil, err
+			}
+			id := kinds[k].id
+			start := time.Now()
+			f := e.follow(ctx, id, start.Add(-time.Second), "bench app: version "+version+",")
+			if _, err := command(ctx, archive, "docker", "exec", "-i", id, "tar", "-C", "/", "-x", "-f", "-"); err != nil {
+				f.cancel()
+				return nil, err
+			}
+			synced := time.Now()
+			if kinds[k].argv != nil {
+				if _, err := command(ctx, nil, kinds[k].argv...); err != nil {
+					f.cancel()
+					return nil, err
+				}
+			}
+			restarted := time.Now()
+			at, err := f.wait(time.Minute)
+			if err != nil {
+				return nil, errors.Wrapf(err, "live update by %s", kinds[k].name)
+			}
+			total[k] = append(total[k], ms(at.Sub(start)))
+			syncs[k] = append(syncs[k], ms(synced.Sub(start)))
+			restarts[k] = append(restarts[k], ms(restarted.Sub(synced)))
+		}
+	}
+	note := fmt.Sprintf("timed from the start of the tar sync to the new version's line in docker logs (Engine API, followed); p50s: "+
+		"sync (docker exec -i) %.0f ms, trigger (docker exec) %.0f ms, docker restart -t 0 %.0f ms; kinds alternate",
+		median(append(append(append([]float64(nil), syncs[0]...), syncs[1]...), syncs[2]...)), median(restarts[0]), median(restarts[1]))
+	p50 := Figure{Name: "live update round trip p50 (tar sync + trigger)", Value: median(total[0]), Unit: "ms", Samples: len(total[0]), Note: note}.
+		compare("tar sync + docker restart", median(total[1]))
+	p50 = p50.target("≤ 0.20× docker restart", p50.ratio() <= 0.20)
+	p90 := Figure{Name: "live update round trip p90", Value: percentile(total[0], 90), Unit: "ms", Samples: len(total[0])}.
+		compare("tar sync + docker restart", percentile(total[1], 90))
+	watch := Figure{Name: "live update with RESTART_WATCH p50 (tar sync only)", Value: median(total[2]), Unit: "ms", Samples: len(total[2]),
+		Note: "a second container with RESTART_WATCH=/app: no trigger step; the supervisor restarts once the changes settle"}.
+		compare("tar sync + docker restart", median(total[1]))
+	return []Figure{p50, p90, watch}, nil
+}
+
+// startApp runs a container of bench/testdata/app (docker run args end with
+// the image) and waits for its first line.
+func startApp(ctx context.Context, e *engine, label string, args ...string) (string, error) {
+	begin := time.Now()
+	out, err := command(ctx, nil, append([]string{"docker", "run", "-d", "--network", "none", "--label", label}, args...)...)
+	if err != nil {
+		return "", err
+	}
+	id := strings.TrimSpace(out)
+	if _, err := e.follow(ctx, id, begin.Add(-time.Second), "bench app: version 1,").wait(time.Minute); err != nil {
+		removeContainer(id)
+		return "", err
+	}
+	return id, nil
+}
+
+func removeContainer(id string) {
+	_, _ = command(context.Background(), nil, "docker", "rm", "-f", id)
+}
+
+// setVersion returns the app script printing version instead of 1.
+func setVersion(script []byte, version string) []byte {
+	return bytes.Replace(script, []byte("version 1,"), []byte("version "+version+","), 1)
+}
+
+// tarFile returns a tar archive of one executable file owned by root, as
+// Tilt's sync makes (uid and gid zeroed).
+func tarFile(name string, content []byte) ([]byte, error) {
+	var b bytes.Buffer
+	w := tar.NewWriter(&b)
+	if err := w.WriteHeader(&tar.Header{Name: name, Mode: 0o755, Size: int64(len(content)), ModTime: time.Now(), Typeflag: tar.TypeReg}); err != nil {
+		return nil, err
+	}
+	if _, err := w.Write(content); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
