@@ -85,8 +85,11 @@ func (g *generation) scanTree() ([]proc, bool) {
 			continue // it exited
 		}
 		for _, tid := range tids {
+			// "pid pid ... ": the empty field after the last space fails
+			// Atoi and is skipped. (strings.Fields would link Unicode tables
+			// into every image: 8 KB.)
 			list := g.readAll("/proc/" + pid + "/task/" + tid + "/children")
-			for _, f := range strings.Fields(list) {
+			for _, f := range strings.Split(list, " ") {
 				child, err := strconv.Atoi(f)
 				if err != nil {
 					continue
