@@ -34,6 +34,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tilt-dev/restart-frontend/pkg/llb"
+	"github.com/tilt-dev/restart-frontend/pkg/supervisor"
 	"github.com/tilt-dev/restart-frontend/pkg/version"
 	"github.com/tilt-dev/restart-frontend/pkg/wrap"
 )
@@ -247,9 +248,13 @@ func (a *appender) platform(ctx context.Context, ref client.Reference, cfg, epoc
 	return newRef, newCfg, nil
 }
 
-// checkTrigger fails when the image has a folder at the trigger path or a
-// file where the path needs a folder; copying the trigger there would
-// otherwise put it inside that folder, or fail with a less helpful error.
+// checkTrigger fails when the image has a folder at the trigger path, a
+// file where the path needs a folder, or anything but an empty file at the
+// trigger path: copying the trigger there would put it inside that folder,
+// fail with a less helpful error, or replace the image's own file (its
+// content, owner and mode: /etc/passwd would become an empty file every user
+// can write). An empty file is the trigger of a base image built with this
+// frontend. StatFile follows symbolic links, as the copy does.
 func checkTrigger(ctx context.Context, ref client.Reference, trigger string) error {
 	for p := trigger; p != "/"; p = path.Dir(p) {
 		st, err := ref.StatFile(ctx, client.StatRequest{Path: p})
@@ -264,11 +269,29 @@ func checkTrigger(ctx context.Context, ref client.Reference, trigger string) err
 		switch {
 		case p == trigger && isDir:
 			return errors.Errorf("invalid build arg RESTART_TRIGGER=%q: the image has a folder there; give the path of a file, e.g. %s", trigger, path.Join(trigger, ".restart-proc"))
+		case p == trigger && (!mode.IsRegular() || st.Size > 0):
+			return errors.Errorf("invalid build arg RESTART_TRIGGER=%q: the image has %s there, which the empty trigger file would replace; give a path the image does not have, e.g. %s",
+				trigger, describeFile(mode, st.Size), supervisor.DefaultTrigger)
 		case p != trigger && !isDir:
 			return errors.Errorf("invalid build arg RESTART_TRIGGER=%q: %s is a file in the image, not a folder", trigger, p)
 		}
 	}
 	return nil
+}
+
+// describeFile names what a path that is not a folder holds.
+func describeFile(mode os.FileMode, size int64) string {
+	switch {
+	case mode.IsRegular():
+		return fmt.Sprintf("a file of %d bytes", size)
+	case mode&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case mode&os.ModeSocket != 0:
+		return "a socket"
+	case mode&os.ModeDevice != 0:
+		return "a device"
+	}
+	return "a special file (" + mode.String() + ")"
 }
 
 // layerTime is the modification time of the files the layer adds: the

@@ -29,6 +29,8 @@ const (
 	argTools = "RESTART_TOOLS"
 	// argStopSignal overrides the image's STOPSIGNAL as the restart signal.
 	argStopSignal = "RESTART_STOP_SIGNAL"
+	// argTrigger is the trigger file's path.
+	argTrigger = "RESTART_TRIGGER"
 )
 
 // Options are the frontend's settings for one build.
@@ -85,6 +87,12 @@ func ParseBuildArgs(opts map[string]string) (Options, error) {
 	cfg, _, err := supervisor.ParseConfig(nil, env)
 	if err != nil {
 		return o, errors.Wrap(err, "invalid build arg")
+	}
+	if t := cfg.Trigger; t == SupervisorDir || strings.HasPrefix(t, SupervisorDir+"/") {
+		// The trigger is copied in after the supervisor: it would replace
+		// the binary with an empty file every user can write.
+		return o, errors.Errorf("invalid build arg %s=%q: %s holds the supervisor; give a path outside it, e.g. %s",
+			argTrigger, opts[buildArgPrefix+argTrigger], SupervisorDir, supervisor.DefaultTrigger)
 	}
 	o.Supervisor = cfg
 	return o, nil

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -217,5 +218,14 @@ func mustUnmarshal(t *testing.T, s string, v any) {
 	t.Helper()
 	if err := json.Unmarshal([]byte(s), v); err != nil {
 		t.Fatalf("%q: %v", s, err)
+	}
+}
+
+func TestTriggerMayNotReplaceTheSupervisor(t *testing.T) {
+	for _, trigger := range []string{"/.restart", "/.restart/supervisor", "/.restart/tools", "/.restart/x/../supervisor"} {
+		_, err := ParseBuildArgs(map[string]string{"build-arg:RESTART_TRIGGER": trigger})
+		if err == nil || !strings.Contains(err.Error(), "holds the supervisor") {
+			t.Errorf("RESTART_TRIGGER=%s: error %v, want one saying /.restart holds the supervisor", trigger, err)
+		}
 	}
 }

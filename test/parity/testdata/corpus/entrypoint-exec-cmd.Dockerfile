@@ -1,0 +1,4 @@
+# ENTRYPOINT and CMD in exec form.
+FROM busybox
+ENTRYPOINT ["/bin/echo", "entrypoint"]
+CMD ["cmd", "args"]

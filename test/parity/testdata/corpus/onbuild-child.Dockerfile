@@ -1,0 +1,4 @@
+# FROM an image with ONBUILD triggers: they run in this build.
+ARG BASE
+FROM ${BASE}
+RUN cat /onbuild/ran > /child
