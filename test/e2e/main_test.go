@@ -8,26 +8,13 @@
 package e2e
 
 import (
-	"flag"
-	"fmt"
 	"os"
 	"testing"
+
+	"github.com/tilt-dev/restart-frontend/test/rigtest"
 )
 
-// rigEnv are the variables `hack/rig env` exports that these tests use.
-var rigEnv = []string{"BUILDKIT_HOST", "DOCKER_HOST", "RIG_REGISTRY"}
-
 func TestMain(m *testing.M) {
-	flag.Parse()
-	if testing.Short() {
-		fmt.Println("e2e: skipped under -short")
-		os.Exit(0)
-	}
-	for _, k := range rigEnv {
-		if os.Getenv(k) == "" {
-			fmt.Printf("e2e: skipped: %s is not set; run `make test`, or `make rig image` and eval \"$(make -s rig-env)\"\n", k)
-			os.Exit(0)
-		}
-	}
+	rigtest.Require("e2e", "BUILDKIT_HOST", "DOCKER_HOST", "RIG_REGISTRY")
 	os.Exit(m.Run())
 }

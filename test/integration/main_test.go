@@ -10,37 +10,18 @@
 package integration
 
 import (
-	"context"
-	"flag"
-	"fmt"
 	"os"
 	"testing"
 
 	"github.com/moby/buildkit/client"
-)
 
-// frontendImage is where `make image` pushes the frontend, as the daemons of
-// the rig see it through the docker.io mirror.
-const frontendImage = "docker.io/tiltdev/restart-frontend:latest"
+	"github.com/tilt-dev/restart-frontend/test/rigtest"
+)
 
 var bk *client.Client
 
 func TestMain(m *testing.M) {
-	flag.Parse()
-	if testing.Short() {
-		fmt.Println("integration: skipped under -short")
-		os.Exit(0)
-	}
-	addr := os.Getenv("BUILDKIT_HOST")
-	if addr == "" {
-		fmt.Println("integration: skipped: BUILDKIT_HOST is not set; run `make test`, or `make rig image` and eval \"$(make -s rig-env)\"")
-		os.Exit(0)
-	}
-	var err error
-	bk, err = client.New(context.Background(), addr)
-	if err != nil {
-		fmt.Printf("integration: cannot reach buildkitd at %s: %v\n", addr, err)
-		os.Exit(1)
-	}
+	rigtest.Require("integration", "BUILDKIT_HOST", "RIG_REGISTRY")
+	bk = rigtest.BuildKit("integration")
 	os.Exit(m.Run())
 }

@@ -19,6 +19,7 @@ import (
 	fstypes "github.com/tonistiigi/fsutil/types"
 
 	"github.com/tilt-dev/restart-frontend/pkg/frontend"
+	"github.com/tilt-dev/restart-frontend/test/rigtest"
 )
 
 // build is one in-process build: a Dockerfile and files beside it, options,
@@ -38,7 +39,7 @@ type build struct {
 // newBuild prepares a build of dockerfile with the frontend image as the
 // supervisors' source.
 func newBuild(t *testing.T, dockerfile string) *build {
-	return &build{t: t, files: map[string]string{"Dockerfile": dockerfile}, attrs: map[string]string{"source": frontendImage}, fn: frontend.Build}
+	return &build{t: t, files: map[string]string{"Dockerfile": dockerfile}, attrs: map[string]string{"source": rigtest.FrontendImage}, fn: frontend.Build}
 }
 
 // pushTo exports the result as an image pushed to the rig's registry under

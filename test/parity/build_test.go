@@ -28,6 +28,8 @@ import (
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
 	"github.com/moby/buildkit/session/sshforward/sshprovider"
 	"github.com/tonistiigi/fsutil"
+
+	"github.com/tilt-dev/restart-frontend/test/rigtest"
 )
 
 // epoch pins every timestamp the builds make, so equal inputs give equal
@@ -141,7 +143,7 @@ func (b *build) run() (map[string]string, error) {
 		"build-arg:SOURCE_DATE_EPOCH": epoch,
 		// Where the supervisors come from when the frontend runs in-process;
 		// the same for upstream's builds, so the attrs differ in RESTART_* only.
-		"source": frontendImage,
+		"source": rigtest.FrontendImage,
 	}
 	for k, v := range b.attrs {
 		attrs[k] = os.Expand(v, func(name string) string { return b.in.vars[name] })

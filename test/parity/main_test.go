@@ -19,38 +19,18 @@
 package parity
 
 import (
-	"context"
-	"flag"
-	"fmt"
 	"os"
 	"testing"
 
 	"github.com/moby/buildkit/client"
-)
 
-// frontendImage is where `make image` pushes the frontend, as buildkitd sees
-// it through the rig's docker.io mirror: the supervisors come from there.
-const frontendImage = "docker.io/tiltdev/restart-frontend:latest"
+	"github.com/tilt-dev/restart-frontend/test/rigtest"
+)
 
 var bk *client.Client
 
 func TestMain(m *testing.M) {
-	flag.Parse()
-	if testing.Short() {
-		fmt.Println("parity: skipped under -short")
-		os.Exit(0)
-	}
-	for _, k := range []string{"BUILDKIT_HOST", "RIG_REGISTRY"} {
-		if os.Getenv(k) == "" {
-			fmt.Printf("parity: skipped: %s is not set; run `make test`, or `make rig image` and eval \"$(make -s rig-env)\"\n", k)
-			os.Exit(0)
-		}
-	}
-	var err error
-	bk, err = client.New(context.Background(), os.Getenv("BUILDKIT_HOST"))
-	if err != nil {
-		fmt.Printf("parity: cannot reach buildkitd at %s: %v\n", os.Getenv("BUILDKIT_HOST"), err)
-		os.Exit(1)
-	}
+	rigtest.Require("parity", "BUILDKIT_HOST", "RIG_REGISTRY")
+	bk = rigtest.BuildKit("parity")
 	os.Exit(m.Run())
 }
