@@ -23,6 +23,9 @@
 //     time of an idle supervisor.
 //   - [LiveUpdate]: tar sync through docker exec plus the trigger, to the new
 //     output in docker logs, vs docker restart of the same container.
+//   - [LiveUpdateNoShell]: the same for images with no shell and no tar
+//     (FROM scratch, distroless) built with RESTART_TOOLS=on: the
+//     frontend's tar, then `/.restart/supervisor restart` in list form.
 package bench
 
 import (

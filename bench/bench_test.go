@@ -51,3 +51,15 @@ func TestTable(t *testing.T) {
 		}
 	}
 }
+
+func TestParseNoShellImage(t *testing.T) {
+	im, err := parseNoShellImage("distroless/static:nonroot=restart-bench/static:run-distroless")
+	if err != nil || im.Name != "distroless/static:nonroot" || im.Image != "restart-bench/static:run-distroless" {
+		t.Errorf("got %+v, %v", im, err)
+	}
+	for _, bad := range []string{"scratch", "=image", "scratch="} {
+		if _, err := parseNoShellImage(bad); err == nil {
+			t.Errorf("%q was accepted", bad)
+		}
+	}
+}

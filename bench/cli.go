@@ -17,12 +17,13 @@ import (
 //	bench idle       --supervisor BIN --entr BIN --dir DIR --out FILE
 //	bench stop       --wrapped IMAGE --unwrapped IMAGE --out FILE
 //	bench liveupdate --image IMAGE --app DIR --out FILE
+//	bench noshell    --image NAME=IMAGE... --out FILE
 //	bench builds     --app DIR --supervisor BIN --entr BIN --dir DIR --out FILE
 //	bench size       --app-binaries DIR --dir DIR --out FILE
 //	bench report     --started UNIX --load LOADAVG --results FILE FIGURES.json...
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: bench restart|idle|stop|liveupdate|builds|size|report [flags]; see package bench")
+		fmt.Fprintln(stderr, "usage: bench restart|idle|stop|liveupdate|noshell|builds|size|report [flags]; see package bench")
 		return 2
 	}
 	fs := flag.NewFlagSet("bench "+args[0], flag.ContinueOnError)
@@ -62,6 +63,16 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.IntVar(&o.Samples, "samples", 20, "round trips of each kind")
 		fs.StringVar(&o.Label, "label", "dev.tilt.restart-frontend.bench", "label put on every container")
 		run = func() ([]Figure, error) { return LiveUpdate(ctx, o) }
+	case "noshell":
+		var o NoShellOptions
+		fs.Func("image", "NAME=IMAGE: an image of bench/testdata/static built with RESTART_TOOLS=on (repeat)", func(s string) error {
+			im, err := parseNoShellImage(s)
+			o.Images = append(o.Images, im)
+			return err
+		})
+		fs.IntVar(&o.Samples, "samples", 20, "round trips of each kind per image")
+		fs.StringVar(&o.Label, "label", "dev.tilt.restart-frontend.bench", "label put on every container")
+		run = func() ([]Figure, error) { return LiveUpdateNoShell(ctx, o) }
 	case "builds":
 		var o BuildOptions
 		fs.StringVar(&o.App, "app", "", "bench/testdata/app")

@@ -51,50 +51,16 @@ func LiveUpdate(ctx context.Context, o LiveUpdateOptions) ([]Figure, error) {
 	}
 	defer removeContainer(w)
 
-	kinds := []struct {
-		name string
-		id   string
-		argv []string // the restart after the sync; none: the sync is enough
-	}{
-		{"trigger", a, []string{"docker", "exec", a, "sh", "-c", "date > /.restart-proc"}},
-		{"docker restart", a, []string{"docker", "restart", "-t", "0", a}},
-		{"watch", w, nil},
+	kinds := []liveKind{
+		{"trigger", a, []string{"docker", "exec", a, "sh", "-c", "date > /.restart-proc"}, 't'},
+		{"docker restart", a, []string{"docker", "restart", "-t", "0", a}, 'r'},
+		{"watch", w, nil, 'w'},
 	}
 	// Per kind: the whole round trip, the sync, and the restart command.
-	total := make([][]float64, len(kinds))
-	syncs := make([][]float64, len(kinds))
-	restarts := make([][]float64, len(kinds))
-	for i := 0; i < o.Samples; i++ {
-		for j := range kinds {
-			k := (i + j) % len(kinds)
-			version := fmt.Sprintf("%d%c", i+2, "trw"[k])
-			archive, err := tarFile("app/app.sh", setVersion(script, version))
-			if err != nil {
-				return nil, err
-			}
-			id := kinds[k].id
-			start := time.Now()
-			f := e.follow(ctx, id, start.Add(-time.Second), "bench app: version "+version+",")
-			if _, err := command(ctx, archive, "docker", "exec", "-i", id, "tar", "-C", "/", "-x", "-f", "-"); err != nil {
-				f.cancel()
-				return nil, err
-			}
-			synced := time.Now()
-			if kinds[k].argv != nil {
-				if _, err := command(ctx, nil, kinds[k].argv...); err != nil {
-					f.cancel()
-					return nil, err
-				}
-			}
-			restarted := time.Now()
-			at, err := f.wait(time.Minute)
-			if err != nil {
-				return nil, errors.Wrapf(err, "live update by %s", kinds[k].name)
-			}
-			total[k] = append(total[k], ms(at.Sub(start)))
-			syncs[k] = append(syncs[k], ms(synced.Sub(start)))
-			restarts[k] = append(restarts[k], ms(restarted.Sub(synced)))
-		}
+	total, syncs, restarts, err := roundTrips(ctx, e, kinds, o.Samples, "app/app.sh", 0o755,
+		func(version string) []byte { return setVersion(script, version) })
+	if err != nil {
+		return nil, err
 	}
 	note := fmt.Sprintf("timed from the start of the tar sync to the new version's line in docker logs (Engine API, followed); p50s: "+
 		"sync (docker exec -i) %.0f ms, trigger (docker exec) %.0f ms, docker restart -t 0 %.0f ms; kinds alternate",
@@ -108,6 +74,60 @@ func LiveUpdate(ctx context.Context, o LiveUpdateOptions) ([]Figure, error) {
 		Note: "a second container with RESTART_WATCH=/app: no trigger step; the supervisor restarts once the changes settle"}.
 		compare("tar sync + docker restart", median(total[1]))
 	return []Figure{p50, p90, watch}, nil
+}
+
+// liveKind is one way to end a live update, on one container.
+type liveKind struct {
+	name   string
+	id     string   // the container
+	argv   []string // the restart after the sync; none: the sync is enough
+	letter byte     // marks the versions this kind syncs
+}
+
+// roundTrips does samples live updates of each kind, the kinds taking turns:
+// a tar of file (mode, content(version)) piped into `docker exec -i C tar -C
+// / -x -f -`, as Tilt's sync does, then the kind's restart, timed from the
+// start of the sync to the line "bench app: version V," in the container's
+// output. It returns, per kind and in ms, the round trips, the syncs and the
+// restart commands.
+func roundTrips(ctx context.Context, e *engine, kinds []liveKind, samples int, file string, mode int64,
+	content func(version string) []byte) (total, syncs, restarts [][]float64, err error) {
+	total = make([][]float64, len(kinds))
+	syncs = make([][]float64, len(kinds))
+	restarts = make([][]float64, len(kinds))
+	for i := 0; i < samples; i++ {
+		for j := range kinds {
+			k := (i + j) % len(kinds)
+			version := fmt.Sprintf("%d%c", i+2, kinds[k].letter)
+			archive, err := tarFile(file, mode, content(version))
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			id := kinds[k].id
+			start := time.Now()
+			f := e.follow(ctx, id, start.Add(-time.Second), "bench app: version "+version+",")
+			if _, err := command(ctx, archive, "docker", "exec", "-i", id, "tar", "-C", "/", "-x", "-f", "-"); err != nil {
+				f.cancel()
+				return nil, nil, nil, err
+			}
+			synced := time.Now()
+			if kinds[k].argv != nil {
+				if _, err := command(ctx, nil, kinds[k].argv...); err != nil {
+					f.cancel()
+					return nil, nil, nil, err
+				}
+			}
+			restarted := time.Now()
+			at, err := f.wait(time.Minute)
+			if err != nil {
+				return nil, nil, nil, errors.Wrapf(err, "live update by %s", kinds[k].name)
+			}
+			total[k] = append(total[k], ms(at.Sub(start)))
+			syncs[k] = append(syncs[k], ms(synced.Sub(start)))
+			restarts[k] = append(restarts[k], ms(restarted.Sub(synced)))
+		}
+	}
+	return total, syncs, restarts, nil
 }
 
 // startApp runs a container of bench/testdata/app (docker run args end with
@@ -135,12 +155,12 @@ func setVersion(script []byte, version string) []byte {
 	return bytes.Replace(script, []byte("version 1,"), []byte("version "+version+","), 1)
 }
 
-// tarFile returns a tar archive of one executable file owned by root, as
-// Tilt's sync makes (uid and gid zeroed).
-func tarFile(name string, content []byte) ([]byte, error) {
+// tarFile returns a tar archive of one file owned by root, as Tilt's sync
+// makes (uid and gid zeroed).
+func tarFile(name string, mode int64, content []byte) ([]byte, error) {
 	var b bytes.Buffer
 	w := tar.NewWriter(&b)
-	if err := w.WriteHeader(&tar.Header{Name: name, Mode: 0o755, Size: int64(len(content)), ModTime: time.Now(), Typeflag: tar.TypeReg}); err != nil {
+	if err := w.WriteHeader(&tar.Header{Name: name, Mode: mode, Size: int64(len(content)), ModTime: time.Now(), Typeflag: tar.TypeReg}); err != nil {
 		return nil, err
 	}
 	if _, err := w.Write(content); err != nil {
