@@ -34,6 +34,11 @@ type build struct {
 	exports []client.ExportEntry
 	fn      gwclient.BuildFunc // frontend.Build unless set
 	resp    *client.SolveResponse
+
+	daemon       *client.Client // the rig's buildkitd unless set
+	cacheExports []client.CacheOptionsEntry
+	cacheImports []client.CacheOptionsEntry
+	cached       map[string]bool // progress name of each step: was it cached
 }
 
 // newBuild prepares a build of dockerfile with the frontend image as the
@@ -69,10 +74,28 @@ func (b *build) run(check func(b *build)) error {
 	if err != nil {
 		b.t.Fatal(err)
 	}
-	b.resp, err = bk.Build(context.Background(), client.SolveOpt{
+	daemon := b.daemon
+	if daemon == nil {
+		daemon = bk
+	}
+	status := make(chan *client.SolveStatus)
+	done := make(chan struct{})
+	b.cached = map[string]bool{}
+	go func() {
+		defer close(done)
+		for s := range status {
+			for _, v := range s.Vertexes {
+				b.cached[v.Name] = b.cached[v.Name] || v.Cached
+			}
+		}
+	}()
+	defer func() { <-done }()
+	b.resp, err = daemon.Build(context.Background(), client.SolveOpt{
 		LocalMounts:   map[string]fsutil.FS{"context": fs, "dockerfile": fs},
 		FrontendAttrs: maps.Clone(b.attrs),
 		Exports:       b.exports,
+		CacheExports:  b.cacheExports,
+		CacheImports:  b.cacheImports,
 	}, "restart-frontend-test", func(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 		res, err := b.fn(ctx, c)
 		if err != nil {
@@ -83,7 +106,7 @@ func (b *build) run(check func(b *build)) error {
 			check(b)
 		}
 		return res, nil
-	}, nil)
+	}, status)
 	return err
 }
 
