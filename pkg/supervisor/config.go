@@ -7,13 +7,15 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/tilt-dev/restart-frontend/pkg/supervisor/watch"
 )
 
 // This file holds no Linux-only code: the frontend imports ParseConfig and
 // Config.Args to validate and bake the options with exactly these rules.
 //
-// Don't forget to update the usage text (usage.go) and the frontend
-// documentation if you add an option.
+// The usage text is made from the options table below; an option added
+// there also belongs in the README's table of build args.
 
 // ExitPolicy says what the supervisor does when the app exits by itself.
 type ExitPolicy string
@@ -36,6 +38,12 @@ const (
 	DefaultPoll = 250 * time.Millisecond
 	// MinPoll is the shortest polling interval accepted.
 	MinPoll = 10 * time.Millisecond
+	// DefaultDebounce is how long changes under watched directories must be
+	// quiet before they restart the app.
+	DefaultDebounce = watch.DefaultDebounce
+	// MinDebounce and MaxDebounce bound --debounce.
+	MinDebounce = time.Millisecond
+	MaxDebounce = 10 * time.Second
 )
 
 // EnvPrefix starts every variable the supervisor reads; all variables with
@@ -50,6 +58,7 @@ type Config struct {
 	StopSignal  syscall.Signal // signal that asks the app to stop
 	StopTimeout time.Duration  // time between StopSignal and SIGKILL; 0 kills at once
 	Watch       []string       // absolute directories watched recursively; nil for none
+	Debounce    time.Duration  // quiet time after changes under Watch before a restart
 	Poll        time.Duration  // polling interval; 0 uses inotify
 	Quiet       bool           // no event logs (errors are still printed)
 }
@@ -61,6 +70,7 @@ func DefaultConfig() Config {
 		ExitPolicy:  ExitPolicyExit,
 		StopSignal:  DefaultStopSignal,
 		StopTimeout: DefaultStopTimeout,
+		Debounce:    DefaultDebounce,
 	}
 }
 
@@ -145,7 +155,7 @@ var options = []option{
 	{
 		name: "watch", env: "RESTART_WATCH",
 		want:  "comma-separated absolute directories, e.g. /app/src,/app/lib",
-		usage: "directories watched recursively; changes under them restart the app after 100ms of quiet (default none)",
+		usage: "directories watched recursively; changes under them restart the app once quiet for --debounce (default none)",
 		set: func(c *Config, v string) error {
 			var dirs []string
 			for _, d := range strings.Split(v, ",") {
@@ -161,6 +171,19 @@ var options = []option{
 				}
 			}
 			c.Watch = dirs
+			return nil
+		},
+	},
+	{
+		name: "debounce", env: "RESTART_DEBOUNCE",
+		want:  "a Go duration from " + MinDebounce.String() + " to " + MaxDebounce.String() + ", e.g. 100ms",
+		usage: "how long changes under --watch must be quiet before they restart the app; shorter restarts sooner, but may split a sync that deletes files into two restarts (default " + DefaultDebounce.String() + ")",
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < MinDebounce || d > MaxDebounce {
+				return errBad
+			}
+			c.Debounce = d
 			return nil
 		},
 	},
@@ -342,7 +365,7 @@ func lookupEnv(env []string, key string) (string, bool) {
 //
 //	supervisor.DefaultConfig().Args()
 //	// [--trigger=/.restart-proc --exit-policy=exit --stop-signal=SIGTERM
-//	//  --stop-timeout=5s --watch= --poll=0s --quiet=false]
+//	//  --stop-timeout=5s --watch= --debounce=100ms --poll=0s --quiet=false]
 func (c Config) Args() []string {
 	return []string{
 		"--trigger=" + c.Trigger,
@@ -350,6 +373,7 @@ func (c Config) Args() []string {
 		"--stop-signal=" + SignalName(c.StopSignal),
 		"--stop-timeout=" + c.StopTimeout.String(),
 		"--watch=" + strings.Join(c.Watch, ","),
+		"--debounce=" + c.Debounce.String(),
 		"--poll=" + c.Poll.String(),
 		"--quiet=" + strconv.FormatBool(c.Quiet),
 	}

@@ -35,14 +35,17 @@ func TestParseConfig(t *testing.T) {
 		{"--quiet=false", []string{"--quiet", "--quiet=false"}, nil, def, nil},
 		{"the exit policy ignores case", []string{"--exit-policy=CONTINUE"}, nil,
 			with(func(c *Config) { c.ExitPolicy = ExitPolicyContinue }), nil},
+		{"the debounce takes 1ms to 10s", []string{"--debounce=1ms", "--debounce", "10s"}, nil,
+			with(func(c *Config) { c.Debounce = 10 * time.Second }), nil},
 		{"a stop timeout of 0 is allowed", []string{"--stop-timeout=0"}, nil,
 			with(func(c *Config) { c.StopTimeout = 0 }), nil},
 		{"variables override options",
 			[]string{"--trigger=/flag", "--exit-policy=continue", "--stop-signal=INT", "--stop-timeout=1s", "--watch=/w", "--poll=1s", "--quiet"},
 			[]string{"RESTART_TRIGGER=/env", "RESTART_EXIT_POLICY=exit", "RESTART_STOP_SIGNAL=SIGRTMIN+3", "RESTART_STOP_TIMEOUT=2s",
-				"RESTART_WATCH=/e1,/e2", "RESTART_POLL=0", "RESTART_QUIET=0", "PATH=/bin"},
+				"RESTART_WATCH=/e1,/e2", "RESTART_DEBOUNCE=30ms", "RESTART_POLL=0", "RESTART_QUIET=0", "PATH=/bin"},
 			with(func(c *Config) {
 				c.Trigger, c.StopSignal, c.StopTimeout, c.Watch = "/env", syscall.Signal(37), 2*time.Second, []string{"/e1", "/e2"}
+				c.Debounce = 30 * time.Millisecond
 			}), nil},
 		{"an empty variable counts as unset", []string{"--trigger=/flag"}, []string{"RESTART_TRIGGER=", "RESTART_QUIET="},
 			with(func(c *Config) { c.Trigger = "/flag" }), nil},
@@ -75,7 +78,7 @@ func TestParseConfigErrors(t *testing.T) {
 		want string
 	}{
 		{"unknown option", []string{"--frob", "--", "a"}, nil,
-			`unknown option "--frob"; options: --trigger, --exit-policy, --stop-signal, --stop-timeout, --watch, --poll, --quiet`},
+			`unknown option "--frob"; options: --trigger, --exit-policy, --stop-signal, --stop-timeout, --watch, --debounce, --poll, --quiet`},
 		{"missing value", []string{"--stop-timeout"}, nil,
 			`option --stop-timeout needs a value: a Go duration of 0 or more with a unit, e.g. 5s, 500ms or 0 (0 sends SIGKILL at once)`},
 		{"relative trigger", []string{"--trigger=tmp/t"}, nil,
@@ -98,6 +101,10 @@ func TestParseConfigErrors(t *testing.T) {
 			`invalid --watch value "/app,src": want comma-separated absolute directories, e.g. /app/src,/app/lib`},
 		{"poll too fast", []string{"--poll=1ms"}, nil,
 			`invalid --poll value "1ms": want 0 (use inotify) or a Go duration of at least 10ms, e.g. 250ms`},
+		{"debounce of 0", []string{"--debounce=0"}, nil,
+			`invalid --debounce value "0": want a Go duration from 1ms to 10s, e.g. 100ms`},
+		{"debounce too long", nil, []string{"RESTART_DEBOUNCE=1m"},
+			`invalid RESTART_DEBOUNCE value "1m": want a Go duration from 1ms to 10s, e.g. 100ms`},
 		{"bad quiet", []string{"--quiet=yes"}, nil,
 			`invalid --quiet value "yes": want true or false (or 1 or 0)`},
 		{"bad variable names the variable", nil, []string{"RESTART_STOP_SIGNAL=TERMINATE"},
@@ -144,7 +151,7 @@ func TestParseConfigHelp(t *testing.T) {
 func TestConfigArgs(t *testing.T) {
 	t.Run("the defaults render every option, trigger first", func(t *testing.T) {
 		got := strings.Join(DefaultConfig().Args(), " ")
-		want := "--trigger=/.restart-proc --exit-policy=exit --stop-signal=SIGTERM --stop-timeout=5s --watch= --poll=0s --quiet=false"
+		want := "--trigger=/.restart-proc --exit-policy=exit --stop-signal=SIGTERM --stop-timeout=5s --watch= --debounce=100ms --poll=0s --quiet=false"
 		if got != want {
 			t.Errorf("got  %s\nwant %s", got, want)
 		}
@@ -152,7 +159,8 @@ func TestConfigArgs(t *testing.T) {
 	t.Run("a full config parses back to itself", func(t *testing.T) {
 		c := Config{
 			Trigger: "/tmp/a b=c", ExitPolicy: ExitPolicyContinue, StopSignal: 37,
-			StopTimeout: 1500 * time.Millisecond, Watch: []string{"/app", "/lib x"}, Poll: 10 * time.Millisecond, Quiet: true,
+			StopTimeout: 1500 * time.Millisecond, Watch: []string{"/app", "/lib x"}, Debounce: 20 * time.Millisecond,
+			Poll: 10 * time.Millisecond, Quiet: true,
 		}
 		got, argv, err := ParseConfig(c.Args(), nil)
 		if err != nil || argv != nil || !reflect.DeepEqual(got, c) {

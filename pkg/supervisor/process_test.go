@@ -389,7 +389,7 @@ func TestSubcommands(t *testing.T) {
 			t.Errorf("%s: %v", h, err)
 		}
 		for _, want := range []string{"--trigger", "RESTART_TRIGGER", "--exit-policy", "RESTART_EXIT_POLICY", "--stop-signal",
-			"RESTART_STOP_SIGNAL", "--stop-timeout", "RESTART_STOP_TIMEOUT", "--watch", "RESTART_WATCH", "--poll", "RESTART_POLL",
+			"RESTART_STOP_SIGNAL", "--stop-timeout", "RESTART_STOP_TIMEOUT", "--watch", "RESTART_WATCH", "--debounce", "RESTART_DEBOUNCE", "--poll", "RESTART_POLL",
 			"--quiet", "RESTART_QUIET", "supervisor restart"} {
 			if !strings.Contains(string(out), want) {
 				t.Errorf("%s lacks %q", h, want)
@@ -507,6 +507,22 @@ func TestWatchDebounce(t *testing.T) {
 	gens := s.count(`^start `)
 	os.WriteFile(filepath.Join(root, "src", "pkg4", "sub", "file49.go"), []byte("changed\n"), 0o644)
 	s.gen(gens + 1)
+}
+
+// RESTART_DEBOUNCE reaches the watcher: a change waits that long.
+func TestDebounceFromTheEnvironment(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	s := startSup(t, supOptions{args: []string{"--watch=" + root}, env: []string{"RESTART_DEBOUNCE=1500ms"}})
+	s.gen(1)
+	begin := time.Now()
+	os.WriteFile(filepath.Join(root, "f"), []byte("x"), 0o644)
+	time.Sleep(time.Second)
+	if n := s.count(`^start `); n != 1 {
+		t.Errorf("restarted within %v of a change, before the 1.5s debounce:\n%s", time.Since(begin), s.logs())
+	}
+	s.gen(2)
+	s.logged("watch: 1 change under " + root)
 }
 
 func TestPolling(t *testing.T) {

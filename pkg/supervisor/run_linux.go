@@ -30,10 +30,11 @@ func run(cfg Config, argv, env []string, log *logger) int {
 	}
 	events := make(chan watch.Event, 1)
 	w, err := watch.Start(watch.Options{
-		Trigger: cfg.Trigger,
-		Dirs:    cfg.Watch,
-		Poll:    cfg.Poll,
-		Log:     func(msg string) { log.error(msg) },
+		Trigger:  cfg.Trigger,
+		Dirs:     cfg.Watch,
+		Poll:     cfg.Poll,
+		Debounce: cfg.Debounce,
+		Log:      func(msg string) { log.error(msg) },
 	}, events)
 	if err != nil {
 		log.error(err.Error())

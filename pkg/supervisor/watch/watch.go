@@ -13,10 +13,11 @@
 //
 // Watched directories are watched recursively: a directory that appears gets
 // a watch (and its entries count as changes). Their changes are debounced: an
-// Event is sent once no change arrived for Quiet (100ms), or MaxWait (1s)
-// after the first change of a burst, so that one `tar -x` of many files makes
-// one restart while a never-ending stream still makes some. A trigger
-// cancels the pending changes: its restart comes after them.
+// Event is sent once no change arrived for Debounce (100ms), or MaxWait (1s,
+// at least 3 Debounce) after the first change of a burst, so that one `tar
+// -x` of many files makes one restart while a never-ending stream still
+// makes some. A trigger cancels the pending changes: its restart comes after
+// them.
 //
 // Without inotify (inotify_init1 fails, or a watch cannot be added: ENOSPC,
 // EACCES, a missing directory, a removed trigger directory), or with
@@ -40,8 +41,11 @@ import (
 
 // Defaults of the debouncer of watched directories.
 const (
-	DefaultQuiet   = 100 * time.Millisecond
-	DefaultMaxWait = time.Second
+	// DefaultDebounce outlasts the gap between the two execs of a Tilt or
+	// Compose sync that deletes files (rm -rf, then tar -x: ~40 ms on
+	// Docker), so that such a sync restarts the app once.
+	DefaultDebounce = 100 * time.Millisecond
+	DefaultMaxWait  = time.Second
 	// DefaultPoll is the interval used when inotify is unavailable.
 	DefaultPoll = 250 * time.Millisecond
 )
@@ -51,8 +55,12 @@ type Options struct {
 	Trigger string        // absolute path of the trigger file
 	Dirs    []string      // absolute directories to watch recursively
 	Poll    time.Duration // poll at this interval instead of using inotify; 0 for inotify
-	Quiet   time.Duration // debounce quiet window; 0 for DefaultQuiet
-	MaxWait time.Duration // debounce maximum delay; 0 for DefaultMaxWait
+	// Debounce is how long changes under Dirs must be quiet before an
+	// Event; 0 for DefaultDebounce.
+	Debounce time.Duration
+	// MaxWait bounds the delay of an Event after the first change of a
+	// burst; 0 for DefaultMaxWait. It is raised to 3 Debounce.
+	MaxWait time.Duration
 	// Log receives one line about each problem or fallback; it may be nil.
 	Log func(msg string)
 }
@@ -102,12 +110,13 @@ func Start(opts Options, out chan<- Event) (*Watcher, error) {
 		}
 	}
 	opts.Trigger = path.Clean(opts.Trigger)
-	if opts.Quiet <= 0 {
-		opts.Quiet = DefaultQuiet
+	if opts.Debounce <= 0 {
+		opts.Debounce = DefaultDebounce
 	}
 	if opts.MaxWait <= 0 {
 		opts.MaxWait = DefaultMaxWait
 	}
+	opts.MaxWait = max(opts.MaxWait, 3*opts.Debounce)
 	w := &Watcher{
 		opts: opts,
 		out:  out,
@@ -143,18 +152,14 @@ func (w *Watcher) logf(msg string) {
 func (w *Watcher) startPolling(interval time.Duration) {
 	w.be = startPoller(w.opts.Trigger, w.opts.Dirs, interval, w.raw)
 	// A poll sees a burst only at its ticks: stay quiet for more than one.
-	if q := interval + interval/2; q > w.opts.Quiet {
-		w.opts.Quiet = q
-	}
-	if m := 3 * w.opts.Quiet; m > w.opts.MaxWait {
-		w.opts.MaxWait = m
-	}
+	w.opts.Debounce = max(w.opts.Debounce, interval+interval/2)
+	w.opts.MaxWait = max(w.opts.MaxWait, 3*w.opts.Debounce)
 }
 
 // loop debounces the changes of watched directories and sends Events.
 func (w *Watcher) loop() {
 	defer close(w.exit)
-	d := debouncer{quiet: w.opts.Quiet, maxWait: w.opts.MaxWait}
+	d := debouncer{quiet: w.opts.Debounce, maxWait: w.opts.MaxWait}
 	timer := alarm.New()
 	for {
 		select {
@@ -165,7 +170,7 @@ func (w *Watcher) loop() {
 			if b.fallback != nil {
 				w.be.close()
 				w.startPolling(DefaultPoll)
-				d.quiet, d.maxWait = w.opts.Quiet, w.opts.MaxWait
+				d.quiet, d.maxWait = w.opts.Debounce, w.opts.MaxWait
 				w.logf(b.fallback.Error() + ": polling every " + DefaultPoll.String())
 				continue
 			}

@@ -221,7 +221,7 @@ func TestInotifyWatchDebounce(t *testing.T) {
 	// Nothing more is pending: the next event is the marker's. (Unless the
 	// machine is so loaded that the burst itself had a gap longer than the
 	// quiet window: then it is two bursts.)
-	if took < DefaultQuiet {
+	if took < DefaultDebounce {
 		h.marker()
 	} else {
 		t.Logf("the burst took %v, more than the quiet window: not checking it made one event", took)
@@ -233,6 +233,25 @@ func TestInotifyWatchDebounce(t *testing.T) {
 	// The new directories are watched: a write deep inside is seen.
 	os.WriteFile(last, []byte("y"), 0o644)
 	h.expect("under " + root + " (e.g. " + last + ")")
+}
+
+// A Debounce longer than DefaultMaxWait holds a change that long: MaxWait
+// follows it up instead of cutting it short.
+func TestWatchDebounceOption(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	debounce := DefaultMaxWait + DefaultMaxWait/2
+	h := startHarness(t, Options{Dirs: []string{root}, Debounce: debounce})
+	begin := time.Now()
+	if err := os.WriteFile(filepath.Join(root, "f"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case ev := <-h.out:
+		t.Fatalf("event %q after %v, before the %v debounce", ev.Reason, time.Since(begin), debounce)
+	case <-time.After(DefaultMaxWait + DefaultMaxWait/5):
+	}
+	h.expect("1 change under " + root)
 }
 
 func TestInotifyWatchSkipsTheTrigger(t *testing.T) {
@@ -311,6 +330,6 @@ func TestTriggerCancelsPendingChanges(t *testing.T) {
 	os.WriteFile(filepath.Join(root, "synced"), []byte("x"), 0o644)
 	os.WriteFile(h.trigger, []byte("go"), 0o666)
 	h.expect("changed (write)")
-	time.Sleep(3 * DefaultQuiet) // a debounced event would be sent by now
+	time.Sleep(3 * DefaultDebounce) // a debounced event would be sent by now
 	h.marker()
 }
