@@ -19,7 +19,7 @@ import (
 //	bench liveupdate --image IMAGE --app DIR --out FILE
 //	bench noshell    --image NAME=IMAGE... --out FILE
 //	bench builds     --app DIR --supervisor BIN --entr BIN --dir DIR --out FILE
-//	bench size       --app-binaries DIR --dir DIR --out FILE
+//	bench size       --binaries DIR --dir DIR --out FILE
 //	bench report     --started UNIX --load LOADAVG --results FILE FIGURES.json...
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
@@ -87,7 +87,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		run = func() ([]Figure, error) { return Builds(ctx, o) }
 	case "size":
 		var o SizeOptions
-		fs.StringVar(&o.AppBinaries, "app-binaries", "", "directory with app-<arch> binaries of cmd/benchapp")
+		fs.StringVar(&o.Binaries, "binaries", "", "directory with app-<arch>, supervisor-<arch> and floor-<arch> for each platform")
 		fs.StringVar(&o.Dir, "dir", "", "scratch directory")
 		fs.StringVar(&o.Registry, "registry", os.Getenv("RIG_REGISTRY"), "registry to push to")
 		fs.StringVar(&o.Tag, "tag", "bench", "tag of every pushed image")

@@ -48,11 +48,13 @@ func lastLines(s string, n int) string {
 	return strings.Join(l, "\n")
 }
 
-// engine talks to the Docker Engine API of DOCKER_HOST, for what the CLI
-// cannot time precisely: following a container's output.
+// engine talks to the Docker Engine API of DOCKER_HOST, as Tilt does, for
+// what must not include the CLI's own start-up: execs and restarts in live
+// updates, and following a container's output.
 type engine struct {
 	client *http.Client
 	base   string
+	dial   func(ctx context.Context) (net.Conn, error) // for hijacked streams
 }
 
 func newEngine() (*engine, error) {
@@ -64,18 +66,21 @@ func newEngine() (*engine, error) {
 	if err != nil {
 		return nil, errors.Wrapf(err, "bad DOCKER_HOST %q", host)
 	}
+	var network, addr string
 	switch u.Scheme {
 	case "unix":
-		sock := u.Path
-		tr := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", sock)
-		}}
-		return &engine{client: &http.Client{Transport: tr}, base: "http://docker"}, nil
+		network, addr = "unix", u.Path
 	case "tcp", "http":
-		return &engine{client: http.DefaultClient, base: "http://" + u.Host}, nil
+		network, addr = "tcp", u.Host
+	default:
+		return nil, errors.Errorf("unsupported DOCKER_HOST %q", host)
 	}
-	return nil, errors.Errorf("unsupported DOCKER_HOST %q", host)
+	dial := func(ctx context.Context) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
+	tr := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) { return dial(ctx) }}
+	return &engine{client: &http.Client{Transport: tr}, base: "http://docker", dial: dial}, nil
 }
 
 // waitLog returns the time at which a line of the container's output

@@ -23,13 +23,13 @@ type NoShellOptions struct {
 }
 
 // LiveUpdateNoShell measures a live update on the rig's dockerd for images
-// with no shell and no tar, the way Tilt does it: a tar of the changed
-// app/version piped into `docker exec -i C tar -C / -x -f -`, where tar is
-// the frontend's (RESTART_TOOLS=on links it in /usr/local/bin to
-// /.restart/tools), then the list-form run step `docker exec C
-// /.restart/supervisor restart`. The baseline is the same sync followed by
-// `docker restart -t 0 C`, on the same container. Each image gets one
-// container; all the kinds of all the images take turns.
+// with no shell and no tar, the way Tilt does it on the Engine API: a tar of
+// the changed app/version streamed into an exec of `tar -C / -x -f -`, where
+// tar is the frontend's (RESTART_TOOLS=on links it in /usr/local/bin to
+// /.restart/tools), then the list-form run step, an exec of
+// `/.restart/supervisor restart`. The baseline is the same sync followed by
+// a container restart with timeout 0, on the same container. Each image gets
+// one container; all the kinds of all the images take turns.
 func LiveUpdateNoShell(ctx context.Context, o NoShellOptions) ([]Figure, error) {
 	if len(o.Images) == 0 {
 		return nil, errors.New("no image to measure")
@@ -50,8 +50,8 @@ func LiveUpdateNoShell(ctx context.Context, o NoShellOptions) ([]Figure, error) 
 			return nil, errors.Errorf("%s (%s) has a shell", im.Name, im.Image)
 		}
 		kinds = append(kinds,
-			liveKind{im.Name + ": restart", id, []string{"docker", "exec", id, "/.restart/supervisor", "restart"}, byte('a' + 2*i)},
-			liveKind{im.Name + ": docker restart", id, []string{"docker", "restart", "-t", "0", id}, byte('b' + 2*i)})
+			liveKind{im.Name + ": restart", id, e.execs(id, "/.restart/supervisor", "restart"), byte('a' + 2*i)},
+			liveKind{im.Name + ": docker restart", id, e.restarts(id), byte('b' + 2*i)})
 	}
 	total, syncs, restarts, err := roundTrips(ctx, e, kinds, o.Samples, "app/version", 0o644,
 		func(version string) []byte { return []byte(version + "\n") })
@@ -63,8 +63,8 @@ func LiveUpdateNoShell(ctx context.Context, o NoShellOptions) ([]Figure, error) 
 		r, d := 2*i, 2*i+1
 		note := fmt.Sprintf("bench/testdata/static, a static Go app FROM %s built with RESTART_TOOLS=on; "+
 			"timed from the start of the tar sync to the new version's line in docker logs; p50s: "+
-			"sync (docker exec -i C tar, the frontend's) %.0f ms, docker exec C /.restart/supervisor restart %.0f ms, "+
-			"docker restart -t 0 %.0f ms; p90s: %.0f ms vs %.0f ms; kinds alternate",
+			"sync (exec of tar, the frontend's) %.0f ms, exec of /.restart/supervisor restart %.0f ms, "+
+			"restart with timeout 0 %.0f ms; Engine API calls as Tilt makes them; p90s: %.0f ms vs %.0f ms; kinds alternate",
 			im.Name, median(append(append([]float64(nil), syncs[r]...), syncs[d]...)),
 			median(restarts[r]), median(restarts[d]), percentile(total[r], 90), percentile(total[d], 90))
 		figs = append(figs, Figure{Name: fmt.Sprintf("live update round trip p50, %s (RESTART_TOOLS)", im.Name),

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/pkg/errors"
@@ -16,20 +17,24 @@ import (
 
 // SizeOptions configures [Size].
 type SizeOptions struct {
-	// AppBinaries holds app-<arch> for each platform: cmd/benchapp, static,
-	// cross-compiled, so no platform needs emulation to build.
-	AppBinaries string
-	Dir         string
-	Registry    string
-	Tag         string
-	Platforms   []string
+	// Binaries holds, for each platform, static builds cross-compiled as the
+	// frontend image builds the supervisor: app-<arch> (cmd/benchapp, so no
+	// platform needs emulation to build), supervisor-<arch> and floor-<arch>
+	// (bench/testdata/floor).
+	Binaries  string
+	Dir       string
+	Registry  string
+	Tag       string
+	Platforms []string
 }
 
 // Size builds a FROM scratch image of a static Go app for every platform
 // through our frontend, once wrapped and once with RESTART_PROCESS=off, and
 // compares their manifests on the registry: the layers only the wrapped
 // image has are what the frontend adds, counted compressed (the manifest's
-// sizes) and uncompressed (the gunzipped blobs).
+// sizes) and uncompressed (the gunzipped blobs). Beside them: the smallest
+// Go program that runs a child and relays signals, built the same way, the
+// size no Go supervisor goes below.
 func Size(ctx context.Context, o SizeOptions) ([]Figure, error) {
 	dir := filepath.Join(o.Dir, "size")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -37,7 +42,7 @@ func Size(ctx context.Context, o SizeOptions) ([]Figure, error) {
 	}
 	for _, p := range o.Platforms {
 		arch := strings.Split(p, "/")[1]
-		b, err := os.ReadFile(filepath.Join(o.AppBinaries, "app-"+arch))
+		b, err := os.ReadFile(filepath.Join(o.Binaries, "app-"+arch))
 		if err != nil {
 			return nil, err
 		}
@@ -87,17 +92,40 @@ func Size(ctx context.Context, o SizeOptions) ([]Figure, error) {
 		if err != nil {
 			return nil, err
 		}
-		const mib = 1 << 20
 		u := Figure{Name: "image size added, " + p + ", uncompressed", Value: float64(addedU) / mib, Unit: "MiB", Samples: 1,
 			Note: fmt.Sprintf("%d layer(s) only the wrapped image has: %d bytes; the RESTART_PROCESS=off image is FROM scratch plus a static Go app", len(added), addedU)}.
 			compare("RESTART_PROCESS=off image", float64(offU)/mib)
 		u = u.target("≤ 1.5 MiB", u.Value <= 1.5)
 		z := Figure{Name: "image size added, " + p + ", compressed", Value: float64(addedZ) / mib, Unit: "MiB", Samples: 1,
 			Note: fmt.Sprintf("%d bytes", addedZ)}.compare("RESTART_PROCESS=off image", float64(offZ)/mib)
-		figs = append(figs, u, z)
+		floor, err := goFloor(o.Binaries, p)
+		if err != nil {
+			return nil, err
+		}
+		figs = append(figs, u, z, floor)
 	}
 	return figs, nil
 }
+
+// goFloor compares, for platform p, the size of bench/testdata/floor with the
+// supervisor's.
+func goFloor(binaries, p string) (Figure, error) {
+	arch := strings.Split(p, "/")[1]
+	floor, err := os.Stat(filepath.Join(binaries, "floor-"+arch))
+	if err != nil {
+		return Figure{}, err
+	}
+	sup, err := os.Stat(filepath.Join(binaries, "supervisor-"+arch))
+	if err != nil {
+		return Figure{}, err
+	}
+	return Figure{Name: "Go floor, " + p + ": a program that only runs a child and relays signals", Value: float64(floor.Size()) / mib,
+		Unit: "MiB", Samples: 1, Note: fmt.Sprintf("bench/testdata/floor, %d bytes; the supervisor: %d bytes; both static, -trimpath, "+
+			"-ldflags \"-s -w\", %s", floor.Size(), sup.Size(), runtime.Version())}.
+		compare("supervisor binary", float64(sup.Size())/mib), nil
+}
+
+const mib = 1 << 20
 
 type layer struct {
 	MediaType string `json:"mediaType"`
