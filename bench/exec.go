@@ -35,6 +35,8 @@ func (e *engine) exec(ctx context.Context, id string, argv []string, stdin []byt
 	if err != nil {
 		return errors.Wrapf(err, "exec %s", strings.Join(argv, " "))
 	}
+	// The output ends when the process does; the exec's state follows at
+	// once. Like Tilt, inspect again without pausing until it does.
 	for {
 		var state struct {
 			Running  bool
