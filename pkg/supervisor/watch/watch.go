@@ -42,7 +42,7 @@ import (
 // Defaults of the debouncer of watched directories.
 const (
 	// DefaultDebounce outlasts the gap between the two execs of a Tilt or
-	// Compose sync that deletes files (rm -rf, then tar -x: ~40 ms on
+	// Compose sync that deletes files (rm -rf, then tar -x: ~45 ms on
 	// Docker), so that such a sync restarts the app once.
 	DefaultDebounce = 100 * time.Millisecond
 	DefaultMaxWait  = time.Second
@@ -116,7 +116,7 @@ func Start(opts Options, out chan<- Event) (*Watcher, error) {
 	if opts.MaxWait <= 0 {
 		opts.MaxWait = DefaultMaxWait
 	}
-	opts.MaxWait = max(opts.MaxWait, 3*opts.Debounce)
+	opts.fitMaxWait()
 	w := &Watcher{
 		opts: opts,
 		out:  out,
@@ -153,7 +153,13 @@ func (w *Watcher) startPolling(interval time.Duration) {
 	w.be = startPoller(w.opts.Trigger, w.opts.Dirs, interval, w.raw)
 	// A poll sees a burst only at its ticks: stay quiet for more than one.
 	w.opts.Debounce = max(w.opts.Debounce, interval+interval/2)
-	w.opts.MaxWait = max(w.opts.MaxWait, 3*w.opts.Debounce)
+	w.opts.fitMaxWait()
+}
+
+// fitMaxWait raises MaxWait to 3 Debounce: a longer debounce must not be
+// cut short.
+func (o *Options) fitMaxWait() {
+	o.MaxWait = max(o.MaxWait, 3*o.Debounce)
 }
 
 // loop debounces the changes of watched directories and sends Events.
