@@ -25,7 +25,7 @@ bench: rig image ## Benchmarks beside the alternatives; writes bench/results.jso
 image: rig ## Build the frontend image and push it into the rig's registry as tiltdev/restart-frontend
 	./hack/image
 
-##@ Rig: buildkitd, a registry (docker.io mirror) and dockerd on loopback, state in .rig/
+##@ Rig: the daemons of hack/rig.d/ on loopback (registry, buildkitd, dockerd), state in .rig/
 
 .PHONY: rig
 rig: ## Start the rig (idempotent; installs and builds what is missing)
