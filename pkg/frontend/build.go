@@ -34,7 +34,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tilt-dev/restart-frontend/pkg/llb"
-	"github.com/tilt-dev/restart-frontend/pkg/supervisor"
+	"github.com/tilt-dev/restart-frontend/pkg/options"
 	"github.com/tilt-dev/restart-frontend/pkg/version"
 	"github.com/tilt-dev/restart-frontend/pkg/wrap"
 )
@@ -271,7 +271,7 @@ func checkTrigger(ctx context.Context, ref client.Reference, trigger string) err
 			return errors.Errorf("invalid build arg RESTART_TRIGGER=%q: the image has a folder there; give the path of a file, e.g. %s", trigger, path.Join(trigger, ".restart-proc"))
 		case p == trigger && (!mode.IsRegular() || st.Size > 0):
 			return errors.Errorf("invalid build arg RESTART_TRIGGER=%q: the image has %s there, which the empty trigger file would replace; give a path the image does not have, e.g. %s",
-				trigger, describeFile(mode, st.Size), supervisor.DefaultTrigger)
+				trigger, describeFile(mode, st.Size), options.DefaultTrigger)
 		case p != trigger && !isDir:
 			return errors.Errorf("invalid build arg RESTART_TRIGGER=%q: %s is a file in the image, not a folder", trigger, p)
 		}

@@ -9,9 +9,9 @@
 // It depends on nothing but the standard library and golang.org/x/sys, and
 // the Linux kernel: no shell, no tar, no inotify tools in the image.
 //
-// The options are parsed by ParseConfig and rendered back by Config.Args;
-// both have no Linux-only code, so the frontend validates and bakes build
-// arguments with exactly the supervisor's rules. Main is the whole program.
+// The options are parsed and rendered by package options, which the
+// frontend shares, so build arguments are validated and baked with exactly
+// the supervisor's rules. Main is the whole program.
 //
 // # Theory of operation
 //
@@ -97,7 +97,6 @@
 //
 // # Files
 //
-//	config.go, signals.go  options, ParseConfig, Config.Args, ParseSignal (portable)
 //	main.go, trigger.go    Main, usage, the restart subcommand (portable)
 //	lifecycle.go           the state machine, behind the runner seam (portable)
 //	run_linux.go           setup and the event loop

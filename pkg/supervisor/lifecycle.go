@@ -3,6 +3,8 @@ package supervisor
 import (
 	"syscall"
 	"time"
+
+	"github.com/tilt-dev/restart-frontend/pkg/options"
 )
 
 // runner is the seam between the lifecycle state machine and the operating
@@ -46,7 +48,7 @@ const (
 // lifecycle is the supervisor's state machine. The event loop feeds it
 // triggers, reaped processes, signals and timeouts, one at a time.
 type lifecycle struct {
-	cfg Config
+	cfg options.Config
 	r   runner
 	log *logger
 
@@ -61,7 +63,7 @@ type lifecycle struct {
 	code      int // exit code once state == stateDone
 }
 
-func newLifecycle(cfg Config, r runner, log *logger) *lifecycle {
+func newLifecycle(cfg options.Config, r runner, log *logger) *lifecycle {
 	return &lifecycle{cfg: cfg, r: r, log: log}
 }
 
@@ -114,7 +116,7 @@ func (l *lifecycle) beginStop(restart bool) {
 	switch {
 	case l.cfg.StopTimeout <= 0:
 		l.killAll("at once (stop timeout 0)")
-	case l.cfg.StopSignal == sigKILL:
+	case l.cfg.StopSignal == syscall.SIGKILL:
 		l.killAll("")
 	default:
 		l.r.stop(l.cfg.StopSignal)
@@ -166,7 +168,7 @@ func (l *lifecycle) exited(pids []int, statuses []exitStatus) {
 // afterExit decides what follows an app that ended by itself (or failed to
 // start).
 func (l *lifecycle) afterExit() {
-	if l.exiting || l.cfg.ExitPolicy != ExitPolicyContinue {
+	if l.exiting || l.cfg.ExitPolicy != options.ExitPolicyContinue {
 		l.finish()
 		return
 	}
@@ -208,12 +210,12 @@ func (l *lifecycle) signal(sig syscall.Signal) {
 	l.exiting = true
 	switch l.state {
 	case stateRunning:
-		l.log.event("received ", SignalName(sig), ": exiting when pid ", itoa(l.leader), " exits")
+		l.log.event("received ", options.SignalName(sig), ": exiting when pid ", itoa(l.leader), " exits")
 	case stateStopping:
-		l.log.event("received ", SignalName(sig), " during restart: not starting the app again")
+		l.log.event("received ", options.SignalName(sig), " during restart: not starting the app again")
 		l.restart = false
 	case stateIdle:
-		l.log.event("received ", SignalName(sig), ": exiting")
+		l.log.event("received ", options.SignalName(sig), ": exiting")
 		l.finish()
 	}
 }
@@ -221,7 +223,7 @@ func (l *lifecycle) signal(sig syscall.Signal) {
 // isTerminating reports whether sig makes the supervisor exit after the app.
 func isTerminating(sig, stopSignal syscall.Signal) bool {
 	switch sig {
-	case sigTERM, sigINT, sigQUIT, sigHUP:
+	case syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP:
 		return true
 	}
 	return sig == stopSignal

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tilt-dev/restart-frontend/pkg/options"
 )
 
 // fakeRunner stands in for processes: it records what the lifecycle asks
@@ -37,11 +39,11 @@ func (f *fakeRunner) start() (int, int, error) {
 }
 
 func (f *fakeRunner) forward(sig syscall.Signal) {
-	f.calls = append(f.calls, "forward "+SignalName(sig))
+	f.calls = append(f.calls, "forward "+options.SignalName(sig))
 }
 
 func (f *fakeRunner) stop(sig syscall.Signal) int {
-	f.calls = append(f.calls, "stop "+SignalName(sig))
+	f.calls = append(f.calls, "stop "+options.SignalName(sig))
 	return len(f.members)
 }
 
@@ -86,9 +88,9 @@ func (f *fakeRunner) take() []string {
 	return c
 }
 
-func newTestLifecycle(t *testing.T, f *fakeRunner, opts ...func(*Config)) (*lifecycle, *bytes.Buffer) {
+func newTestLifecycle(t *testing.T, f *fakeRunner, opts ...func(*options.Config)) (*lifecycle, *bytes.Buffer) {
 	t.Helper()
-	cfg := DefaultConfig()
+	cfg := options.DefaultConfig()
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -98,11 +100,11 @@ func newTestLifecycle(t *testing.T, f *fakeRunner, opts ...func(*Config)) (*life
 	return l, &logs
 }
 
-func continuePolicy(c *Config) { c.ExitPolicy = ExitPolicyContinue }
+func continuePolicy(c *options.Config) { c.ExitPolicy = options.ExitPolicyContinue }
 
 var (
-	byTERM = exitStatus{signal: sigTERM}
-	byKILL = exitStatus{signal: sigKILL}
+	byTERM = exitStatus{signal: syscall.SIGTERM}
+	byKILL = exitStatus{signal: syscall.SIGKILL}
 )
 
 func expectCalls(t *testing.T, f *fakeRunner, want ...string) {
@@ -154,7 +156,7 @@ func TestLifecycle(t *testing.T) {
 
 	t.Run("the stop timeout escalates to SIGKILL", func(t *testing.T) {
 		f := newFake()
-		l, logs := newTestLifecycle(t, f, func(c *Config) { c.StopTimeout = 300 * time.Millisecond })
+		l, logs := newTestLifecycle(t, f, func(c *options.Config) { c.StopTimeout = 300 * time.Millisecond })
 		f.take()
 		l.trigger("t")
 		expectCalls(t, f, "stop SIGTERM", "timer 300ms")
@@ -187,7 +189,7 @@ func TestLifecycle(t *testing.T) {
 
 	t.Run("a stop timeout of 0 kills at once", func(t *testing.T) {
 		f := newFake()
-		l, _ := newTestLifecycle(t, f, func(c *Config) { c.StopTimeout = 0 })
+		l, _ := newTestLifecycle(t, f, func(c *options.Config) { c.StopTimeout = 0 })
 		f.take()
 		l.trigger("t")
 		expectCalls(t, f, "kill")
@@ -197,31 +199,31 @@ func TestLifecycle(t *testing.T) {
 
 	t.Run("the configured stop signal is used", func(t *testing.T) {
 		f := newFake()
-		l, _ := newTestLifecycle(t, f, func(c *Config) { c.StopSignal = 3 })
+		l, _ := newTestLifecycle(t, f, func(c *options.Config) { c.StopSignal = 3 })
 		f.take()
 		l.trigger("t")
 		expectCalls(t, f, "stop SIGQUIT", "timer 5s")
 	})
 
 	t.Run("a terminating signal is forwarded and the supervisor exits with the app", func(t *testing.T) {
-		for _, sig := range []syscall.Signal{sigTERM, sigINT, sigQUIT, sigHUP} {
+		for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP} {
 			f := newFake()
 			l, _ := newTestLifecycle(t, f, continuePolicy)
 			f.take()
 			l.signal(sig)
-			expectCalls(t, f, "forward "+SignalName(sig))
+			expectCalls(t, f, "forward "+options.SignalName(sig))
 			l.trigger("ignored while exiting")
 			expectCalls(t, f)
 			f.exit(l, exitStatus{signal: sig}, 101)
 			if !l.done() || l.code != 128+int(sig) {
-				t.Errorf("%s: done %v code %d", SignalName(sig), l.done(), l.code)
+				t.Errorf("%s: done %v code %d", options.SignalName(sig), l.done(), l.code)
 			}
 		}
 	})
 
 	t.Run("the stop signal also terminates", func(t *testing.T) {
 		f := newFake()
-		l, _ := newTestLifecycle(t, f, continuePolicy, func(c *Config) { c.StopSignal = 28 }) // SIGWINCH, as httpd
+		l, _ := newTestLifecycle(t, f, continuePolicy, func(c *options.Config) { c.StopSignal = 28 }) // SIGWINCH, as httpd
 		l.signal(28)
 		f.exit(l, exitStatus{code: 0}, 101)
 		if !l.done() || l.code != 0 {
@@ -247,7 +249,7 @@ func TestLifecycle(t *testing.T) {
 		l, logs := newTestLifecycle(t, f, continuePolicy)
 		f.take()
 		l.trigger("t")
-		l.signal(sigTERM)
+		l.signal(syscall.SIGTERM)
 		expectCalls(t, f, "stop SIGTERM", "timer 5s", "forward SIGTERM")
 		f.exit(l, byTERM, 101)
 		expectCalls(t, f, "timer 0s")
@@ -320,7 +322,7 @@ func TestLifecycle(t *testing.T) {
 		f := newFake()
 		l, _ := newTestLifecycle(t, f, continuePolicy)
 		f.exit(l, exitStatus{code: 5}, 101)
-		l.signal(sigTERM)
+		l.signal(syscall.SIGTERM)
 		if !l.done() || l.code != 5 {
 			t.Errorf("done %v code %d", l.done(), l.code)
 		}

@@ -5,6 +5,8 @@ import (
 	"os"
 	"runtime"
 	"strings"
+
+	"github.com/tilt-dev/restart-frontend/pkg/options"
 )
 
 // Exit codes of the supervisor itself. Otherwise it exits with the app's
@@ -45,8 +47,8 @@ func mainWith(args []string, info BuildInfo, stdout, stderr io.Writer) int {
 			return 0
 		}
 	}
-	cfg, argv, err := ParseConfig(args, os.Environ())
-	if err == ErrHelp {
+	cfg, argv, err := options.ParseConfig(args, os.Environ())
+	if err == options.ErrHelp {
 		io.WriteString(stdout, Usage())
 		return 0
 	}
@@ -82,19 +84,13 @@ func Usage() string {
       Restart the app of the supervisor running in this container (for
       Tilt: run(['/.restart/supervisor', 'restart'])). The trigger is
       --trigger, else $RESTART_TRIGGER, else the one of the supervisor
-      running as PID 1, else ` + DefaultTrigger + `.
+      running as PID 1, else ` + options.DefaultTrigger + `.
   supervisor version
   supervisor help
 
 Options (--name=value or --name value; each variable overrides its option):
 `)
-	for _, o := range options {
-		b.WriteString("  --" + o.name)
-		if !o.isBool {
-			b.WriteString("=VALUE")
-		}
-		b.WriteString("  (env " + o.env + ")\n      " + o.usage + "\n      accepts " + o.want + "\n")
-	}
+	b.WriteString(options.Help())
 	b.WriteString(`
 Every RESTART_* variable is removed from the app's environment.
 
@@ -103,4 +99,15 @@ Exit codes: the app's exit code, or 128+N if it was killed by signal N;
 no command or it is not found.
 `)
 	return b.String()
+}
+
+// appEnv returns env without the RESTART_* variables.
+func appEnv(env []string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, options.EnvPrefix) {
+			out = append(out, kv)
+		}
+	}
+	return out
 }

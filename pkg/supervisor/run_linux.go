@@ -8,11 +8,12 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/tilt-dev/restart-frontend/pkg/options"
 	"github.com/tilt-dev/restart-frontend/pkg/supervisor/watch"
 )
 
 // run is the supervisor proper: setup, signals, spawn, then one event loop.
-func run(cfg Config, argv, env []string, log *logger) int {
+func run(cfg options.Config, argv, env []string, log *logger) int {
 	// Setup. Orphans must come back to us to be killed with their
 	// generation: PID 1 gets them anyway, anyone else must ask.
 	if os.Getpid() != 1 {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/tilt-dev/restart-frontend/pkg/options"
 )
 
 // command is what to run: the app's argv and environment.
@@ -26,7 +28,7 @@ const defaultPath = "/bin:/usr/bin"
 
 func newCommand(argv, env []string, tty terminal) *command {
 	c := &command{argv: argv, env: env, tty: tty, path: defaultPath}
-	if p, ok := lookupEnv(env, "PATH"); ok {
+	if p, ok := options.LookupEnv(env, "PATH"); ok {
 		c.path = p
 	}
 	// The app gets the supervisor's stdin, stdout and stderr. One that is

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tilt-dev/restart-frontend/pkg/options"
 )
 
 // ensureTrigger creates the trigger file (and its directory) if it is
@@ -92,7 +94,6 @@ func touchTrigger(p string, now time.Time) error {
 // the options of the supervisor running as PID 1 (its command line and, if
 // readable, its environment), else the default.
 func triggerPath(args, env []string, readFile func(string) ([]byte, error)) (string, string, error) {
-	c := DefaultConfig()
 	for i := 0; i < len(args); i++ {
 		a := strings.TrimPrefix(strings.TrimPrefix(args[i], "-"), "-")
 		switch {
@@ -101,24 +102,27 @@ func triggerPath(args, env []string, readFile func(string) ([]byte, error)) (str
 			a = "trigger=" + args[i]
 			fallthrough
 		case strings.HasPrefix(a, "trigger="):
-			if err := options[0].set(&c, a[len("trigger="):]); err != nil {
-				return "", "", &OptionError{Name: "--trigger", Value: a[len("trigger="):], Want: options[0].want}
+			// The option's own rules, and its own error naming --trigger.
+			c, _, err := options.ParseConfig([]string{"--" + a}, nil)
+			if err != nil {
+				return "", "", err
 			}
 			return c.Trigger, "--trigger", nil
 		default:
-			return "", "", errors.New("unknown argument " + quote(args[i]) + " to restart; usage: restart [--trigger=PATH]")
+			return "", "", errors.New("unknown argument " + options.Quote(args[i]) + " to restart; usage: restart [--trigger=PATH]")
 		}
 	}
-	if v, ok := lookupEnv(env, "RESTART_TRIGGER"); ok && v != "" {
-		if err := options[0].set(&c, v); err != nil {
-			return "", "", &OptionError{Name: "RESTART_TRIGGER", Value: v, Want: options[0].want}
+	if v, ok := options.LookupEnv(env, "RESTART_TRIGGER"); ok && v != "" {
+		c, _, err := options.ParseConfig(nil, []string{"RESTART_TRIGGER=" + v})
+		if err != nil {
+			return "", "", err
 		}
 		return c.Trigger, "RESTART_TRIGGER", nil
 	}
 	if p, ok := pid1Trigger(readFile); ok {
 		return p, "the supervisor running as PID 1", nil
 	}
-	return DefaultTrigger, "the default", nil
+	return options.DefaultTrigger, "the default", nil
 }
 
 // pid1Trigger reads the trigger of the supervisor running as PID 1, if PID 1
@@ -136,7 +140,7 @@ func pid1Trigger(readFile func(string) ([]byte, error)) (string, bool) {
 	if environ, err := readFile("/proc/1/environ"); err == nil {
 		env = strings.Split(strings.TrimSuffix(string(environ), "\x00"), "\x00")
 	}
-	c, _, err := ParseConfig(argv[1:], env)
+	c, _, err := options.ParseConfig(argv[1:], env)
 	if err != nil {
 		return "", false
 	}
