@@ -85,12 +85,25 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.IntVar(&o.Warm, "warm", 25, "warm rebuilds of each flow")
 		fs.IntVar(&o.Cold, "cold", 7, "cold builds of each flow")
 		run = func() ([]Figure, error) { return Builds(ctx, o) }
+	case "coldstart":
+		var o ColdStartOptions
+		fs.StringVar(&o.App, "app", "bench/testdata/app", "the app's folder (Dockerfile starting with # syntax=)")
+		fs.StringVar(&o.Buildkitd, "buildkitd", "buildkitd", "buildkitd binary to start")
+		fs.StringVar(&o.Runc, "runc", "/usr/sbin/runc", "OCI runtime of its worker")
+		fs.StringVar(&o.Dir, "dir", "", "scratch directory")
+		fs.StringVar(&o.Registry, "registry", os.Getenv("RIG_REGISTRY"), "the docker.io mirror, and where images are pushed")
+		fs.StringVar(&o.Tag, "tag", "bench", "tag of every pushed image")
+		fs.StringVar(&o.Upstream, "upstream", "docker/dockerfile-upstream:v0.34.2", "upstream frontend image")
+		fs.IntVar(&o.Samples, "samples", 3, "cold builds of each flow, each on a new buildkitd")
+		run = func() ([]Figure, error) { return ColdStart(ctx, o) }
 	case "size":
 		var o SizeOptions
 		fs.StringVar(&o.Binaries, "binaries", "", "directory with app-<arch>, supervisor-<arch> and floor-<arch> for each platform")
 		fs.StringVar(&o.Dir, "dir", "", "scratch directory")
 		fs.StringVar(&o.Registry, "registry", os.Getenv("RIG_REGISTRY"), "registry to push to")
 		fs.StringVar(&o.Tag, "tag", "bench", "tag of every pushed image")
+		fs.StringVar(&o.Frontend, "frontend", "tiltdev/restart-frontend:latest", "frontend image whose size is measured")
+		fs.StringVar(&o.Upstream, "upstream", "docker/dockerfile-upstream:v0.34.2", "upstream frontend image to compare it with")
 		platforms := fs.String("platforms", "linux/amd64,linux/arm64", "comma-separated platforms")
 		run = func() ([]Figure, error) {
 			o.Platforms = strings.Split(*platforms, ",")

@@ -130,7 +130,7 @@ func supervisorSource(c client.Client) (bkllb.State, error) {
 	// The frontend image is made for the platform the frontend runs on,
 	// whatever the build's target platform.
 	return bkllb.Image(ref,
-		bkllb.Platform(platforms.DefaultSpec()),
+		bkllb.Platform(ownPlatform()),
 		bkllb.WithCustomName("[restart] load supervisors from "+ref),
 	), nil
 }
@@ -200,6 +200,14 @@ func (a *appender) platform(ctx context.Context, ref client.Reference, cfg, epoc
 	var img dockerspec.DockerOCIImage
 	if err := json.Unmarshal(cfg, &img); err != nil {
 		return nil, nil, errors.Wrap(err, "failed to parse the image config")
+	}
+	// The supervisor must run where the image runs: the platform its config
+	// names. The result's platform id can differ from it: with no target
+	// platform, the upstream builder names its result after the platform
+	// the frontend itself runs on (platforms.DefaultSpec), which is not the
+	// worker's when an arm64 frontend image runs under emulation.
+	if img.OS != "" && img.Architecture != "" {
+		p = platforms.Normalize(ocispecs.Platform{OS: img.OS, Architecture: img.Architecture, Variant: img.Variant})
 	}
 	wrapped, err := wrap.Image(img, a.opts, version.Version)
 	if err != nil {
