@@ -73,6 +73,16 @@ func mainWith(args []string, info BuildInfo, stdout, stderr io.Writer) int {
 	return run(cfg, argv, appEnv(os.Environ()), log)
 }
 
+// isSubcommand says whether the first argument names a subcommand rather
+// than the app.
+func isSubcommand(arg string) bool {
+	switch arg {
+	case "restart", "version", "help", "-h", "-help", "--help", shimCommand:
+		return true
+	}
+	return false
+}
+
 func versionString(info BuildInfo) string {
 	v := info.Version
 	if v == "" {

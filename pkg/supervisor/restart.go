@@ -108,7 +108,7 @@ func restartMain(args []string, stdout io.Writer, log *logger) int {
 		log.error("restart: ", err.Error())
 		return ExitUsage
 	}
-	p, from, err := triggerPath(ra.trigger, os.Environ(), readFile)
+	p, from, err := triggerPath(ra.trigger, os.Environ(), readFile, peerProcesses)
 	if err != nil {
 		log.error("restart: ", err.Error())
 		return ExitUsage

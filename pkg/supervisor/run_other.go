@@ -20,3 +20,5 @@ func shimMain(args []string, log *logger) int { return run(options.Config{}, nil
 func waitRestart(trigger, from string, ra restartArgs, stdout io.Writer, log *logger) int {
 	return run(options.Config{}, nil, nil, log)
 }
+
+func peerProcesses() []string { return nil }

@@ -99,8 +99,11 @@ func touchTrigger(p string, now time.Time) error {
 // triggerPath finds the trigger the running supervisor watches, for the
 // restart subcommand: its own --trigger option (flag, "" if not given), else
 // RESTART_TRIGGER, else the options of the supervisor running as PID 1 (its
-// command line and, if readable, its environment), else the default.
-func triggerPath(flag string, env []string, readFile func(string) ([]byte, error)) (string, string, error) {
+// command line and, if readable, its environment), else those of the one
+// supervisor among peers (the processes of a shared PID namespace, such as
+// a Kubernetes pod with shareProcessNamespace, where PID 1 is the pause
+// process), else the default.
+func triggerPath(flag string, env []string, readFile func(string) ([]byte, error), peers func() []string) (string, string, error) {
 	if flag != "" {
 		return flag, "--trigger", nil
 	}
@@ -111,25 +114,39 @@ func triggerPath(flag string, env []string, readFile func(string) ([]byte, error
 		}
 		return c.Trigger, "RESTART_TRIGGER", nil
 	}
-	if p, ok := pid1Trigger(readFile); ok {
+	if p, ok := supervisorTrigger("1", readFile); ok {
 		return p, "the supervisor running as PID 1", nil
+	}
+	found, from := "", ""
+	for _, pid := range peers() {
+		if p, ok := supervisorTrigger(pid, readFile); ok {
+			if found != "" && p != found {
+				found = "" // two supervisors with different triggers: do not guess
+				break
+			}
+			found, from = p, "the supervisor running as pid "+pid
+		}
+	}
+	if found != "" {
+		return found, from, nil
 	}
 	return options.DefaultTrigger, "the default", nil
 }
 
-// pid1Trigger reads the trigger of the supervisor running as PID 1, if PID 1
-// is one: its argv[0] is named "supervisor" and its arguments parse.
-func pid1Trigger(readFile func(string) ([]byte, error)) (string, bool) {
-	cmdline, err := readFile("/proc/1/cmdline")
+// supervisorTrigger reads the trigger of process pid if it is a supervisor
+// running an app: its argv[0] is named "supervisor", it runs no subcommand,
+// and its arguments parse.
+func supervisorTrigger(pid string, readFile func(string) ([]byte, error)) (string, bool) {
+	cmdline, err := readFile("/proc/" + pid + "/cmdline")
 	if err != nil || len(cmdline) == 0 {
 		return "", false
 	}
 	argv := strings.Split(strings.TrimSuffix(string(cmdline), "\x00"), "\x00")
-	if path.Base(argv[0]) != "supervisor" {
+	if path.Base(argv[0]) != "supervisor" || (len(argv) > 1 && isSubcommand(argv[1])) {
 		return "", false
 	}
 	var env []string
-	if environ, err := readFile("/proc/1/environ"); err == nil {
+	if environ, err := readFile("/proc/" + pid + "/environ"); err == nil {
 		env = strings.Split(strings.TrimSuffix(string(environ), "\x00"), "\x00")
 	}
 	c, _, err := options.ParseConfig(argv[1:], env)

@@ -11,6 +11,7 @@ import (
 
 func TestTriggerPath(t *testing.T) {
 	noProc := func(string) ([]byte, error) { return nil, os.ErrNotExist }
+	noPeers := func() []string { return nil }
 	proc := func(cmdline, environ string) func(string) ([]byte, error) {
 		return func(name string) ([]byte, error) {
 			switch name {
@@ -48,14 +49,38 @@ func TestTriggerPath(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, from, err := triggerPath(ra.trigger, tt.env, tt.readFile)
+			got, from, err := triggerPath(ra.trigger, tt.env, tt.readFile, noPeers)
 			if err != nil || got != tt.want || from != tt.from {
 				t.Errorf("got %q from %q (%v), want %q from %q", got, from, err, tt.want, tt.from)
 			}
 		})
 	}
-	if got, _, err := triggerPath("", []string{"RESTART_TRIGGER=relative"}, noProc); err == nil {
+	if got, _, err := triggerPath("", []string{"RESTART_TRIGGER=relative"}, noProc, noPeers); err == nil {
 		t.Errorf("a relative RESTART_TRIGGER gives %q, want an error", got)
+	}
+	// A shared PID namespace: PID 1 is the pause process, the supervisor of
+	// this container is a peer; a concurrent restart is not a supervisor.
+	shared := func(name string) ([]byte, error) {
+		switch name {
+		case "/proc/1/cmdline":
+			return []byte("/pause\x00"), nil
+		case "/proc/7/cmdline":
+			return []byte("/.restart/supervisor\x00--trigger=/tmp/t\x00--\x00app\x00"), nil
+		case "/proc/9/cmdline":
+			return []byte("/.restart/supervisor\x00restart\x00--wait\x00"), nil
+		}
+		return nil, os.ErrNotExist
+	}
+	if got, from, err := triggerPath("", nil, shared, func() []string { return []string{"9", "7"} }); got != "/tmp/t" || from != "the supervisor running as pid 7" || err != nil {
+		t.Errorf("shared PID namespace: %q from %q, %v", got, from, err)
+	}
+	if got, _, _ := triggerPath("", nil, func(name string) ([]byte, error) {
+		if name == "/proc/8/cmdline" {
+			return []byte("/.restart/supervisor\x00--trigger=/other\x00--\x00app\x00"), nil
+		}
+		return shared(name)
+	}, func() []string { return []string{"7", "8"} }); got != "/.restart-proc" {
+		t.Errorf("two peer supervisors with different triggers: %q, want the default", got)
 	}
 }
 
