@@ -14,6 +14,7 @@ import (
 // returns the exit code: 0, 1 when the step failed, 2 on bad usage.
 //
 //	bench restart    --supervisor BIN --entr BIN --app BIN --dir DIR --out FILE
+//	bench sockets    --supervisor BIN --entr BIN --server BIN --dir DIR --out FILE
 //	bench idle       --supervisor BIN --entr BIN --dir DIR --out FILE
 //	bench stop       --wrapped IMAGE --unwrapped IMAGE --out FILE
 //	bench liveupdate --image IMAGE --app DIR --out FILE
@@ -23,7 +24,7 @@ import (
 //	bench report     --started UNIX --load LOADAVG --results FILE FIGURES.json...
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: bench restart|idle|stop|liveupdate|noshell|builds|size|report [flags]; see package bench")
+		fmt.Fprintln(stderr, "usage: bench restart|sockets|idle|stop|liveupdate|noshell|builds|size|report [flags]; see package bench")
 		return 2
 	}
 	fs := flag.NewFlagSet("bench "+args[0], flag.ContinueOnError)
@@ -41,6 +42,15 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.DurationVar(&o.Gap, "gap", 100*time.Millisecond, "pause after each restart")
 		fs.IntVar(&o.WatchFiles, "watch-files", 10, "files per sync in the --watch variant")
 		run = func() ([]Figure, error) { return Restart(ctx, o) }
+	case "sockets":
+		var o SocketsOptions
+		fs.StringVar(&o.Supervisor, "supervisor", "", "supervisor binary")
+		fs.StringVar(&o.Entr, "entr", "/usr/bin/entr", "entr binary")
+		fs.StringVar(&o.Server, "server", "", "the server: cmd/benchserver binary")
+		fs.StringVar(&o.Dir, "dir", "", "scratch directory")
+		fs.IntVar(&o.Restarts, "restarts", 100, "restarts of each contender")
+		fs.DurationVar(&o.Gap, "gap", 100*time.Millisecond, "pause before each restart")
+		run = func() ([]Figure, error) { return Sockets(ctx, o) }
 	case "idle":
 		var o IdleOptions
 		fs.StringVar(&o.Supervisor, "supervisor", "", "supervisor binary")

@@ -66,6 +66,7 @@ type Config struct {
 	Watch       []string       // absolute directories watched recursively; nil for none
 	Debounce    time.Duration  // quiet time after changes under Watch before a restart
 	Poll        time.Duration  // polling interval; 0 uses inotify
+	Listen      []Listen       // sockets handed to every generation; nil for none
 	Quiet       bool           // no event logs (errors are still printed)
 }
 
@@ -207,6 +208,19 @@ var options = []option{
 		},
 	},
 	{
+		name: "listen", env: "RESTART_LISTEN",
+		want:  listenWant,
+		usage: "sockets the supervisor opens once and hands to every generation as fds 3, 4, ... with LISTEN_FDS, LISTEN_FDNAMES and LISTEN_PID (systemd socket activation), so no connection is refused during a restart (default none)",
+		set: func(c *Config, v string) error {
+			list, err := parseListens(v)
+			if err != nil {
+				return errBad
+			}
+			c.Listen = list
+			return nil
+		},
+	},
+	{
 		name: "quiet", env: "RESTART_QUIET", isBool: true,
 		want:  "true or false (or 1 or 0)",
 		usage: "print no event logs; errors are still printed",
@@ -322,6 +336,9 @@ func ParseConfig(args, env []string) (Config, []string, error) {
 	if len(c.Watch) == 0 {
 		c.Watch = nil
 	}
+	if len(c.Listen) == 0 {
+		c.Listen = nil
+	}
 	var argv []string
 	if i < len(args) {
 		argv = args[i:]
@@ -371,7 +388,8 @@ func LookupEnv(env []string, key string) (string, bool) {
 //
 //	options.DefaultConfig().Args()
 //	// [--trigger=/.restart-proc --exit-policy=exit --stop-signal=SIGTERM
-//	//  --stop-timeout=5s --watch= --debounce=100ms --poll=0s --quiet=false]
+//	//  --stop-timeout=5s --watch= --debounce=100ms --poll=0s --listen=
+//	//  --quiet=false]
 func (c Config) Args() []string {
 	return []string{
 		"--trigger=" + c.Trigger,
@@ -381,6 +399,7 @@ func (c Config) Args() []string {
 		"--watch=" + strings.Join(c.Watch, ","),
 		"--debounce=" + c.Debounce.String(),
 		"--poll=" + c.Poll.String(),
+		"--listen=" + formatListens(c.Listen),
 		"--quiet=" + strconv.FormatBool(c.Quiet),
 	}
 }

@@ -34,6 +34,8 @@ type runner interface {
 	// now reads a monotonic clock. (A time.Time in this interface would
 	// link time formatting into the binary.)
 	now() time.Duration
+	// report tells the waiting `restart --wait` commands (status.go).
+	report(s status)
 }
 
 type state int
@@ -61,6 +63,11 @@ type lifecycle struct {
 	killed    bool       // stopping: SIGKILL was sent
 	stopBegan time.Duration
 	code      int // exit code once state == stateDone
+
+	gen     int           // the number of the current (or last) generation
+	req     int64         // the newest restart request seen (status.go)
+	prevPid int           // the leader stopped for this restart, for the report
+	stopped time.Duration // how long it took to stop, for the report
 }
 
 func newLifecycle(cfg options.Config, r runner, log *logger) *lifecycle {
@@ -71,16 +78,25 @@ func (l *lifecycle) done() bool { return l.state == stateDone }
 
 // start spawns a new generation.
 func (l *lifecycle) start() {
+	l.gen++
 	pid, code, err := l.r.start()
 	if err != nil {
 		l.log.error(err.Error())
 		l.last = exitStatus{code: code}
 		l.leader, l.leaderUp = 0, false
+		l.r.report(status{gen: l.gen, req: l.req, code: code, msg: err.Error()})
 		l.afterExit()
 		return
 	}
 	l.leader, l.leaderUp = pid, true
 	l.state = stateRunning
+	l.r.report(status{gen: l.gen, req: l.req, started: true, pid: pid, oldPid: l.prevPid, stopped: l.stopped})
+}
+
+// request records the stamp of a restart request (status.go) before the
+// trigger it came with is handled.
+func (l *lifecycle) request(req int64) {
+	l.req = max(l.req, req)
 }
 
 // trigger handles a restart request.
@@ -157,6 +173,7 @@ func (l *lifecycle) exited(pids []int, statuses []exitStatus) {
 		l.last = statuses[i]
 		if l.state == stateRunning {
 			l.log.event("pid ", itoa(pid), " ", l.last.String())
+			l.r.report(status{gen: l.gen, req: l.req, pid: pid, code: l.last.exitCode(), msg: l.last.String()})
 			l.afterExit()
 		}
 	}
@@ -184,7 +201,8 @@ func (l *lifecycle) checkStopped() {
 		return
 	}
 	l.r.setTimer(0)
-	took := formatDuration(l.r.now() - l.stopBegan)
+	l.prevPid, l.stopped = l.leader, l.r.now()-l.stopBegan
+	took := formatDuration(l.stopped)
 	if l.leader != 0 {
 		l.log.event("stopped pid ", itoa(l.leader), " in ", took)
 	} else {

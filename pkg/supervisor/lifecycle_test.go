@@ -23,6 +23,7 @@ type fakeRunner struct {
 	timer     time.Duration
 	terminal  int
 	clock     time.Duration
+	reports   []status
 }
 
 func newFake() *fakeRunner { return &fakeRunner{next: 100, members: map[int]bool{}} }
@@ -62,6 +63,7 @@ func (f *fakeRunner) setTimer(d time.Duration) {
 }
 
 func (f *fakeRunner) takeTerminal()      { f.terminal++ }
+func (f *fakeRunner) report(s status)    { f.reports = append(f.reports, s) }
 func (f *fakeRunner) now() time.Duration { f.clock += time.Millisecond; return f.clock }
 
 // spawnMember adds a process of the generation that is not the leader.
@@ -361,4 +363,74 @@ func TestLifecycle(t *testing.T) {
 		expectCalls(t, f)
 		expectState(t, l, stateRunning)
 	})
+}
+
+func TestLifecycleReports(t *testing.T) {
+	t.Run("a restart reports the new generation with the newest request", func(t *testing.T) {
+		f := newFake()
+		l, _ := newTestLifecycle(t, f)
+		l.request(5)
+		l.trigger("trigger")
+		l.request(7) // a second request joins the restart in flight
+		l.trigger("trigger")
+		f.exit(l, byTERM, 101)
+		want := []status{
+			{gen: 1, started: true, pid: 101},
+			{gen: 2, req: 7, started: true, pid: 102, oldPid: 101, stopped: time.Millisecond},
+		}
+		if !reflect.DeepEqual(f.reports, want) {
+			t.Errorf("reports:\n got %+v\nwant %+v", f.reports, want)
+		}
+	})
+	t.Run("an app that exits by itself is reported with its code", func(t *testing.T) {
+		f := newFake()
+		l, _ := newTestLifecycle(t, f, continuePolicy)
+		f.exit(l, exitStatus{signal: syscall.SIGSEGV}, 101)
+		if got := f.reports[len(f.reports)-1]; got.started || got.gen != 1 || got.code != 139 || got.pid != 101 || !strings.Contains(got.msg, "SIGSEGV") {
+			t.Errorf("report %+v", got)
+		}
+	})
+	t.Run("an app that cannot start is reported with 126 or 127", func(t *testing.T) {
+		f := newFake()
+		l, _ := newTestLifecycle(t, f, continuePolicy)
+		f.exit(l, exitStatus{code: 1}, 101)
+		f.startErr, f.startCode = errors.New("cannot run /app: no such file or directory"), 127
+		l.request(9)
+		l.trigger("trigger")
+		if got := f.reports[len(f.reports)-1]; got.started || got.gen != 2 || got.req != 9 || got.code != 127 || got.msg != f.startErr.Error() {
+			t.Errorf("report %+v", got)
+		}
+	})
+	t.Run("an older request does not lower the stamp", func(t *testing.T) {
+		l, _ := newTestLifecycle(t, newFake())
+		l.request(9)
+		l.request(3)
+		if l.req != 9 {
+			t.Errorf("req %d, want 9", l.req)
+		}
+	})
+}
+
+func TestStatusLines(t *testing.T) {
+	for _, s := range []status{
+		{gen: 3, req: 1700000000123456789, started: true, pid: 42, oldPid: 41, stopped: 12 * time.Millisecond},
+		{gen: 4, req: 0, pid: 43, code: 143, msg: "killed by signal SIGTERM (exit code 143)"},
+		{gen: 1, code: 127, msg: "cannot run x: a b=c msg= gen=9"},
+	} {
+		line := strings.TrimSuffix(string(s.encode()), "\n")
+		got, ok := parseStatus(line)
+		if !ok || got != s {
+			t.Errorf("parseStatus(%q) = %+v, %v; want %+v", line, got, ok, s)
+		}
+	}
+	for _, bad := range []string{"", "gen=1", "gen=x req=0 state=started pid=1 code=0 oldpid=0 stopped=0 msg=", "req=0 gen=1"} {
+		if s, ok := parseStatus(bad); ok {
+			t.Errorf("parseStatus(%q) = %+v, want false", bad, s)
+		}
+	}
+	for content, want := range map[string]int64{"1700000000123456789\n": 1700000000123456789, "1700000000123456789\n 1 00:00:00 UTC 2026\n": 1700000000123456789, "Tue Dec  1 00:00:00 UTC 2026\n": 0, "": 0, "-5": 0} {
+		if got := requestOf([]byte(content)); got != want {
+			t.Errorf("requestOf(%q) = %d, want %d", content, got, want)
+		}
+	}
 }

@@ -62,6 +62,11 @@ func TestEveryBadBuildArgValue(t *testing.T) {
 		{"RESTART_POLL", "1ms", "at least 10ms"},
 		{"RESTART_POLL", "-1s", "at least 10ms"},
 		{"RESTART_POLL", "fast", "at least 10ms"},
+		{"RESTART_LISTEN", "8080", "want comma-separated sockets tcp:PORT"},
+		{"RESTART_LISTEN", "tcp:localhost:8080", "where HOST is an IP address"},
+		{"RESTART_LISTEN", "tcp:8080,tcp:70000", "want comma-separated sockets tcp:PORT"},
+		{"RESTART_LISTEN", "unix:app.sock", "unix:/absolute/path"},
+		{"RESTART_LISTEN", "udp:53", "want comma-separated sockets tcp:PORT"},
 		{"RESTART_QUIET", "yes", "want true or false"},
 		{"RESTART_QUIET", "2", "want true or false"},
 	} {
