@@ -246,14 +246,19 @@ kubelet_make_cgroups() {
   done
 }
 
+# node_ready SINCE succeeds when the node is Ready as of a heartbeat at or
+# after SINCE (a restarted kubelet's node is still Ready from before).
 node_ready() {
-  [ "$(kubectl_as admin get node "$K8S_NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')" = True ]
+  local ready
+  ready=$(kubectl_as admin get node "$K8S_NODE" \
+    -o 'jsonpath={range .status.conditions[?(@.type=="Ready")]}{.status} {.lastHeartbeatTime}{end}')
+  [ "${ready% *}" = True ] && [[ ! "${ready#* }" < "$1" ]]
 }
 kubelet_containerd_ready() { "$CONTAINERD_BIN/ctr" -a "$K8S_CTR_SOCK" version; }
 
 kubelet_up() {
   [ "$RIG_K8S" = 1 ] || return 0
-  local changed=0 tag subnet key
+  local changed=0 tag subnet key before since
   tag=$(pause_tag)
   subnet=$(pod_subnet)
   # containerd and its registries.
@@ -283,10 +288,13 @@ kubelet_up() {
   if write_config "$K8S_DIR/kubelet.yaml" "$(kubelet_config)"; then changed=1; fi
   mkdir -p "$K8S_KUBELET_ROOT" "$K8S_POD_LOGS"
   kubelet_make_cgroups
+  before=$(pid_of kubelet) || before=
+  since=$(date -u +%Y-%m-%dT%H:%M:%SZ)
   ensure_daemon kubelet "$changed" "$BIN/kubelet" --config "$K8S_DIR/kubelet.yaml" \
     --kubeconfig "$K8S_DIR/kubelet.kubeconfig" --root-dir "$K8S_KUBELET_ROOT" \
     --hostname-override "$K8S_NODE"
-  RIG_TIMEOUT=$RIG_K8S_TIMEOUT wait_ready kubelet node_ready
+  if [ "$(cat "$PIDS/kubelet.pid")" = "$before" ]; then since=; fi
+  RIG_TIMEOUT=$RIG_K8S_TIMEOUT wait_ready kubelet node_ready "$since"
 }
 
 # kubelet_stop_pods stops every container of the kubelet's containerd and
@@ -315,7 +323,8 @@ kubelet_down() {
       stop_pid containerd-shim "$pid"
     fi
   done
-  unmount_below "$K8S_CTR_STATE" "$K8S_KUBELET_ROOT" "$K8S_DIR/containerd"
+  # The kubelet bind-mounts its root folder onto itself, too.
+  unmount_below "$K8S_CTR_STATE" "$K8S_DIR"
   remove_bridge "$K8S_BRIDGE"
   rm -rf "$K8S_DIR/cni-ipam"
   # The pods' cgroups, deepest first.
