@@ -29,18 +29,18 @@ image: rig ## Build the frontend image (linux/amd64, linux/arm64) into the rig's
 release: rig ## Release VERSION=x.y.z for all 8 platforms as :x.y.z :x.y :x :latest (RELEASE_REGISTRY, default the rig's)
 	VERSION="$(VERSION)" ./hack/release
 
-##@ Rig: the daemons of hack/rig.d/ on loopback (registry, buildkitd, dockerd), state in .rig/
+##@ Rig: the daemons of hack/rig.d/ on loopback (registry, buildkitd, dockerd, Kubernetes), state in .rig/
 
 .PHONY: rig
-rig: ## Start the rig (idempotent; installs and builds what is missing)
+rig: ## Start the rig (idempotent; installs and builds what is missing; RIG_K8S=0 skips Kubernetes)
 	./hack/rig up
 
 .PHONY: rig-down
-rig-down: ## Stop exactly the processes the rig started
+rig-down: ## Stop exactly the processes the rig started; remove its bridges, mounts and cgroups
 	./hack/rig down
 
 .PHONY: rig-env
-rig-env: ## Print the rig's environment: eval "$(make -s rig-env)"
+rig-env: ## Print the rig's environment (DOCKER_HOST, BUILDKIT_HOST, KUBECONFIG...): eval "$(make -s rig-env)"
 	@./hack/rig env
 
 .PHONY: rig-status
@@ -48,7 +48,7 @@ rig-status: ## Show the rig's daemons, pids and addresses
 	@./hack/rig status || true
 
 .PHONY: rig-check
-rig-check: ## Smoke-test the running rig with throwaway Dockerfiles
+rig-check: ## Smoke-test the running rig: throwaway Dockerfiles, and examples/hello on Kubernetes
 	./hack/rig check
 
 ##@ Helpers

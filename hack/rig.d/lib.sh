@@ -131,6 +131,22 @@ stop_daemon() {
   rm -f "$PIDS/$name.pid" "$PIDS/$name.exe"
 }
 
+# ensure_daemon NAME CHANGED CMD... starts daemon NAME with CMD unless it
+# already runs that binary with exactly these arguments; CHANGED=1 (a config
+# file that CMD reads changed) restarts it all the same.
+ensure_daemon() {
+  local name=$1 changed=$2
+  shift 2
+  if write_config "$PIDS/$name.args" "$*"; then changed=1; fi
+  if stale_binary "$name" "$1"; then changed=1; fi
+  if pid_of "$name" >/dev/null; then
+    [ "$changed" = 1 ] || return 0
+    log "$name: new binary, arguments or config: restarting it"
+  fi
+  stop_daemon "$name"
+  start_daemon "$name" "$@"
+}
+
 # daemon_status NAME ADDR prints one line of `hack/rig status`; it fails
 # when the daemon does not run.
 daemon_status() {
@@ -141,7 +157,7 @@ daemon_status() {
     pid=$(cat "$PIDS/$name.pid" 2>/dev/null) || pid=-
     [ "$pid" = - ] && state=stopped || state=dead
   fi
-  printf '%-14s pid %-8s %-8s %s\n' "$name" "$pid" "$state" "$addr"
+  printf '%-23s pid %-8s %-8s %s\n' "$name" "$pid" "$state" "$addr"
   [ "$state" = running ]
 }
 
@@ -154,6 +170,26 @@ unmount_below() {
   done | sort -ru | while read -r m; do
     umount "$m" 2>/dev/null || umount -l "$m" || true
   done
+}
+
+# port_for NAME prints the loopback TCP port kept in $RIG_STATE/NAME.port for a
+# daemon that cannot listen on port 0 and report the port it got (etcd, the
+# Kubernetes API server, the kubelet): picked once among the ports nothing
+# listens on, and picked again when another process took it meanwhile. Call
+# it only while the daemon is stopped.
+port_for() {
+  local file=$RIG_STATE/$1.port port tries=0
+  port=$(cat "$file" 2>/dev/null) || port=
+  while [ -z "$port" ] || [ -n "$(ss -Hltn "sport = :$port")" ]; do
+    tries=$((tries + 1))
+    [ $tries -le 100 ] || die "no free loopback port for $1"
+    # Below the kernel's ephemeral range (32768-60999), so that no outgoing
+    # connection takes it between now and the daemon's start.
+    port=$((20000 + RANDOM % 12000))
+  done
+  mkdir -p "$(dirname "$file")"
+  echo "$port" >"$file"
+  echo "$port"
 }
 
 # --- packages ----------------------------------------------------------------
