@@ -238,11 +238,13 @@ tool_key() {
 # build_tool NAME VERSION MODDIR CGO LDFLAGS TAGS PKG... builds PKGs (with
 # CGO_ENABLED=CGO) once per host into $RIG_CACHE/NAME-VERSION-KEY/ and prints
 # that folder. VERSION only names the folder: the tools module pins it.
+# TOOL_GCFLAGS, set for one call, adds -gcflags to the build (e.g. to lift
+# the go1.16 language version Go gives a module that has no go.mod).
 build_tool() {
-  local name=$1 version=$2 moddir=$3 cgo=$4 ldflags=$5 tags=$6
+  local name=$1 version=$2 moddir=$3 cgo=$4 ldflags=$5 tags=$6 gcflags=${TOOL_GCFLAGS:-}
   shift 6
   local dir
-  dir=$RIG_CACHE/$name-$version-$(tool_key "$moddir" "$cgo|$ldflags|$tags|$*")
+  dir=$RIG_CACHE/$name-$version-$(tool_key "$moddir" "$cgo|$ldflags|$tags|$*${gcflags:+|$gcflags}")
   if [ -f "$dir/.done" ]; then
     echo "$dir"
     return 0
@@ -257,7 +259,7 @@ build_tool() {
     cd "$moddir" || exit
     set -x
     GOWORK=off GOFLAGS=-mod=readonly CGO_ENABLED=$cgo \
-      go build -trimpath -tags "$tags" -ldflags "$ldflags" -o "$dir.tmp/" "$@"
+      go build -trimpath -tags "$tags" -ldflags "$ldflags" ${gcflags:+"-gcflags=$gcflags"} -o "$dir.tmp/" "$@"
     { set +x; } 2>/dev/null
     touch "$dir.tmp/.done"
     rm -rf "$dir"
