@@ -83,6 +83,9 @@ type Layer struct {
 	// Merge appends the layer with MergeOp; set it only when the daemon
 	// supports pb.CapMergeOp.
 	Merge bool
+	// Location maps every step to a place in the Dockerfile (the line that
+	// asked for the supervisor), for progress and errors; nil maps none.
+	Location bkllb.ConstraintsOpt
 }
 
 // SourcePath returns the path of the supervisor for platform p inside the
@@ -120,6 +123,13 @@ func Append(base bkllb.State, l Layer) (bkllb.State, error) {
 		return bkllb.State{}, err
 	}
 	created := bkllb.WithCreatedTime(l.Epoch)
+	// mapped adds the step's place in the Dockerfile to its name.
+	mapped := func(name bkllb.ConstraintsOpt) []bkllb.ConstraintsOpt {
+		if l.Location == nil {
+			return []bkllb.ConstraintsOpt{name}
+		}
+		return []bkllb.ConstraintsOpt{name, l.Location}
+	}
 	copyFile := func(src, dest string, mode os.FileMode) step {
 		return func(fa *bkllb.FileAction) *bkllb.FileAction {
 			return fa.Copy(l.Source, src, dest, &bkllb.CopyInfo{Mode: &bkllb.ChmodOpt{Mode: mode}, CreatedTime: &l.Epoch})
@@ -158,14 +168,14 @@ func Append(base bkllb.State, l Layer) (bkllb.State, error) {
 
 	if !l.Merge {
 		all := steps{names: append(ours.names, onTop.names...), fns: append(ours.fns, onTop.fns...)}
-		return base.File(all.action(), all.progressName()), nil
+		return base.File(all.action(), mapped(all.progressName())...), nil
 	}
-	layer := bkllb.Scratch().File(ours.action(), ours.progressName())
-	st := bkllb.Merge([]bkllb.State{base, layer}, name("append supervisor layer"))
+	layer := bkllb.Scratch().File(ours.action(), mapped(ours.progressName())...)
+	st := bkllb.Merge([]bkllb.State{base, layer}, mapped(name("append supervisor layer"))...)
 	if len(onTop.fns) == 0 {
 		return st, nil
 	}
-	return st.File(onTop.action(), onTop.progressName()), nil
+	return st.File(onTop.action(), mapped(onTop.progressName())...), nil
 }
 
 // step adds file actions to a chain of them.
