@@ -88,12 +88,12 @@ func socketRun(ctx context.Context, o SocketsOptions, dir, kind string) (socketR
 	var t *tool
 	switch kind {
 	case "entr":
-		t, err = startTool(ctx, "entr", filepath.Join(dir, "entr.log"), trigger+"\n", append([]string{o.Entr, "-nrz"}, server...)...)
+		t, err = startTool(ctx, "entr", filepath.Join(dir, "entr.log"), trigger+"\n", 1, append([]string{o.Entr, "-nrz"}, server...)...)
 	case "listen":
-		t, err = startTool(ctx, "supervisor --listen", filepath.Join(dir, kind+".log"), "",
+		t, err = startTool(ctx, "supervisor --listen", filepath.Join(dir, kind+".log"), "", 1,
 			append([]string{o.Supervisor, "--trigger=" + trigger, "--listen=tcp:127.0.0.1:" + strconv.Itoa(port), "--"}, server...)...)
 	default:
-		t, err = startTool(ctx, "supervisor", filepath.Join(dir, kind+".log"), "",
+		t, err = startTool(ctx, "supervisor", filepath.Join(dir, kind+".log"), "", 1,
 			append([]string{o.Supervisor, "--trigger=" + trigger, "--"}, server...)...)
 	}
 	if err != nil {
