@@ -53,12 +53,12 @@ binfmt_up() {
 binfmt_status() {
   local arch name state
   if ! mountpoint -q "$BINFMT_MISC"; then
-    printf '%-14s %s\n' binfmt "binfmt_misc is not mounted"
+    status_line binfmt "binfmt_misc is not mounted"
     return 3
   fi
   for arch in $RIG_BINFMT_ARCHES; do
     name=qemu-$arch
     state=$(head -n1 "$BINFMT_MISC/$name" 2>/dev/null) || state=missing
-    printf '%-14s %-16s %-8s flags %s\n' binfmt "$name" "$state" "$(binfmt_flags "$name")"
+    status_line binfmt "$(printf '%-16s %-8s flags %s' "$name" "$state" "$(binfmt_flags "$name")")"
   done
 }

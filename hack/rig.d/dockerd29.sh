@@ -169,7 +169,7 @@ dockerd29_status() {
   local cpid rc=0
   daemon_status dockerd29 "unix://$DOCKERD29_SOCK (Docker $(docker29_ready 2>/dev/null || echo '?'))" || rc=$?
   if cpid=$(dockerd29_containerd_pid); then
-    printf '%-14s pid %-8s %-8s %s\n' containerd29 "$cpid" running "unix://$DOCKERD29_EXEC_ROOT/containerd/containerd.sock (dockerd29's)"
+    status_line containerd29 "$(printf 'pid %-8s %-8s %s' "$cpid" running "unix://$DOCKERD29_EXEC_ROOT/containerd/containerd.sock (dockerd29's)")"
   fi
   return $rc
 }

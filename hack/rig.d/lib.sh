@@ -147,6 +147,9 @@ ensure_daemon() {
   start_daemon "$name" "$@"
 }
 
+# status_line NAME TEXT prints one line of `hack/rig status`, aligned.
+status_line() { printf '%-23s %s\n' "$1" "$2"; }
+
 # daemon_status NAME ADDR prints one line of `hack/rig status`; it fails
 # when the daemon does not run.
 daemon_status() {
@@ -157,7 +160,7 @@ daemon_status() {
     pid=$(cat "$PIDS/$name.pid" 2>/dev/null) || pid=-
     [ "$pid" = - ] && state=stopped || state=dead
   fi
-  printf '%-23s pid %-8s %-8s %s\n' "$name" "$pid" "$state" "$addr"
+  status_line "$name" "$(printf 'pid %-8s %-8s %s' "$pid" "$state" "$addr")"
   [ "$state" = running ]
 }
 
