@@ -16,7 +16,7 @@ func TestHistoryDatesTheSupervisorLayer(t *testing.T) {
 	epoch := time.Date(2023, 1, 10, 15, 34, 56, 0, time.UTC)
 	for _, tc := range []struct {
 		name, epoch, trigger string
-		layers              int
+		layers               int
 	}{
 		{"with SOURCE_DATE_EPOCH", "1673364896", "", 1},
 		{"without SOURCE_DATE_EPOCH", "", "", 1},
