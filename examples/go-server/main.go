@@ -1,6 +1,12 @@
 // Command go-server is the Go example of restart-frontend: an HTTP server
 // that stops gracefully on SIGTERM, which is what the supervisor sends it on
 // every restart (and what `docker stop` sends).
+//
+// With RESTART_LISTEN=tcp:8080 (see the Dockerfile) the supervisor holds the
+// listening socket across restarts and hands it over as fd 3, by the systemd
+// socket-activation protocol: connections made while the app restarts wait
+// in the socket's backlog instead of being refused. Without it, the server
+// binds --addr itself.
 package main
 
 import (
@@ -13,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 )
@@ -30,7 +37,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := listen(*addr)
 	if err != nil {
 		// With the supervisor, the old generation is gone before the new
 		// one starts: the port is always free on a restart.
@@ -54,4 +61,16 @@ func main() {
 		log.Fatal(err)
 	}
 	log.Print("shut down cleanly")
+}
+
+// listen takes the socket the supervisor passes (LISTEN_FDS, for this very
+// process: LISTEN_PID), or binds addr when there is none.
+func listen(addr string) (net.Listener, error) {
+	if os.Getenv("LISTEN_PID") != strconv.Itoa(os.Getpid()) || os.Getenv("LISTEN_FDS") == "" {
+		return net.Listen("tcp", addr)
+	}
+	const firstFd = 3 // fds 0-2 are stdin, stdout, stderr
+	f := os.NewFile(firstFd, os.Getenv("LISTEN_FDNAMES"))
+	defer f.Close() // FileListener dups it
+	return net.FileListener(f)
 }
