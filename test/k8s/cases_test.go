@@ -357,3 +357,43 @@ func checkNoCrashLoop(t *testing.T, p *pod) {
 	}
 	p.checkNotRestarted()
 }
+
+// TestRestartWaitThroughPodsExec: the run step docs/tilt.md recommends,
+// run(['/.restart/supervisor', 'restart', '--wait']), through pods/exec.
+// A good change returns 0 once the new app has stayed up; a change that
+// makes the app exit on start fails the step with the app's code (7), as
+// Tilt would show it, and with RESTART_EXIT_POLICY=continue the container
+// stays, so the next live update, the fix, starts the app again.
+func TestRestartWaitThroughPodsExec(t *testing.T) {
+	t.Parallel()
+	c := appContainer(t)
+	c.Env = []corev1.EnvVar{{Name: "RESTART_EXIT_POLICY", Value: "continue"}}
+	p := runPod(t, nil, corev1.PodSpec{Containers: []corev1.Container{c}})
+	p.log.Wait("app v1 started")
+	wait := []string{"/.restart/supervisor", "restart", "--wait"}
+
+	dir := t.TempDir()
+	rigtest.WriteFile(t, dir, "version", "v2\n")
+	p.syncFiles(dir, "/app", "version")
+	if out := p.exec(nil, wait...); !strings.Contains(out, "started and stayed up") {
+		t.Errorf("restart --wait said %q, want the new pid that stayed up", out)
+	}
+	p.log.Wait("app v2 started")
+
+	rigtest.WriteFile(t, dir, "crash", "")
+	p.syncFiles(dir, "/app", "crash")
+	_, err := p.tryExec(nil, wait...)
+	var failed *kube.ExecError
+	if !errors.As(err, &failed) || failed.Code != 7 {
+		t.Errorf("restart --wait after a crashing change: %v, want the app's exit code 7", err)
+	}
+	p.log.Wait("app v2 pid ")
+	checkNoCrashLoop(t, p)
+
+	p.deleteFiles("/app/crash")
+	rigtest.WriteFile(t, dir, "version", "v3\n")
+	p.syncFiles(dir, "/app", "version")
+	p.exec(nil, wait...)
+	p.log.Wait("app v3 started")
+	checkNoCrashLoop(t, p)
+}
