@@ -29,6 +29,9 @@
 //   - [LiveUpdateNoShell]: the same for images with no shell and no tar
 //     (FROM scratch, distroless) built with RESTART_TOOLS=on: the
 //     frontend's tar, then `/.restart/supervisor restart` in list form.
+//   - [Kubernetes]: the same live update through the API server's pods/exec
+//     on the rig's cluster, vs kubectl delete pod and vs restart_process's
+//     two-image rebuild and roll-out.
 package bench
 
 import (

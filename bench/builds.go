@@ -47,84 +47,13 @@ type flow struct {
 // no flow hits another's cache) and rebuilds; a cold build adds --no-cache.
 // Flows take turns, starting with a different one each round.
 func Builds(ctx context.Context, o BuildOptions) ([]Figure, error) {
-	dockerfile, err := os.ReadFile(filepath.Join(o.App, "Dockerfile"))
+	flows, edit, err := newFlows(ctx, o)
 	if err != nil {
 		return nil, err
-	}
-	script, err := os.ReadFile(filepath.Join(o.App, "app.sh"))
-	if err != nil {
-		return nil, err
-	}
-	first, body, _ := bytes.Cut(dockerfile, []byte("\n"))
-	if !bytes.HasPrefix(first, []byte("# syntax=")) {
-		return nil, errors.Errorf("%s/Dockerfile must start with # syntax=", o.App)
-	}
-	upstreamDockerfile := append([]byte("# syntax="+o.Upstream+"\n"), body...)
-	ref := func(name string) string { return o.Registry + "/restart-bench/" + name + ":" + o.Tag }
-	dir := filepath.Join(o.Dir, "builds")
-
-	write := func(name string, files map[string][]byte) (string, error) {
-		d := filepath.Join(dir, name)
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return "", err
-		}
-		for f, b := range files {
-			if err := os.WriteFile(filepath.Join(d, f), b, 0o755); err != nil {
-				return "", err
-			}
-		}
-		return d, nil
-	}
-	helperFiles := map[string][]byte{"Dockerfile": []byte("FROM scratch\nCOPY tilt-restart-wrapper entr /\n")}
-	for name, src := range map[string]string{"tilt-restart-wrapper": o.Supervisor, "entr": o.Entr} {
-		if helperFiles[name], err = os.ReadFile(src); err != nil {
-			return nil, err
-		}
-	}
-	helper, err := write("helper", helperFiles)
-	if err != nil {
-		return nil, err
-	}
-	child, err := write("child", map[string][]byte{"Dockerfile": []byte(fmt.Sprintf(`# syntax=%s
-FROM %s AS restart-helper
-FROM %s
-RUN ["touch", "/tmp/.restart-proc"]
-RUN ["chmod", "666", "/tmp/.restart-proc"]
-COPY --from=restart-helper /tilt-restart-wrapper /
-COPY --from=restart-helper /entr /
-ENTRYPOINT ["/tilt-restart-wrapper", "--watch_file=/tmp/.restart-proc", "/app/app.sh"]
-`, o.Upstream, ref("helper"), ref("base")))})
-	if err != nil {
-		return nil, err
-	}
-	flows := []*flow{
-		{name: "ours", letter: 'o', images: []string{ref("ours")}},
-		{name: "upstream", letter: 'u', images: []string{ref("upstream")}},
-		{name: "two-image", letter: 'b', images: []string{ref("base"), ref("child")}},
-	}
-	for _, f := range flows {
-		df := upstreamDockerfile
-		if f.name == "ours" {
-			df = dockerfile
-		}
-		d, err := write(f.name, map[string][]byte{"Dockerfile": df, "app.sh": script})
-		if err != nil {
-			return nil, err
-		}
-		f.dirs = []string{d}
-		if f.name == "two-image" {
-			f.dirs = append(f.dirs, child)
-		}
-	}
-	edit := func(f *flow, version string) error {
-		return os.WriteFile(filepath.Join(f.dirs[0], "app.sh"), setVersion(script, version+string(f.letter)), 0o755)
 	}
 
-	// Untimed: the helper image, and one build of each flow, which pulls
-	// the frontends and busybox into buildkitd.
-	if _, err := buildctl(ctx, helper, ref("helper"), false); err != nil {
-		return nil, err
-	}
+	// Untimed: one build of each flow, which pulls the frontends and
+	// busybox into buildkitd.
 	for _, f := range flows {
 		if err := edit(f, "0"); err != nil {
 			return nil, err
@@ -169,6 +98,92 @@ ENTRYPOINT ["/tilt-restart-wrapper", "--watch_file=/tmp/.restart-proc", "/app/ap
 	ct := Figure{Name: "cold build vs two-image flow (median)", Value: s(cold[0]), Unit: "s", Samples: len(cold[0])}.
 		compare("restart_process two-image", s(cold[2]))
 	return []Figure{wu, wt, wa, cu, ct}, nil
+}
+
+// newFlows writes the build contexts of the three flows of [Builds] under
+// o.Dir, in this order: ours, upstream, two-image. It builds the two-image
+// flow's helper image, which no edit changes. edit changes one line of the
+// flow's app.sh, so that it prints version (with the flow's letter).
+func newFlows(ctx context.Context, o BuildOptions) ([]*flow, func(f *flow, version string) error, error) {
+	dockerfile, err := os.ReadFile(filepath.Join(o.App, "Dockerfile"))
+	if err != nil {
+		return nil, nil, err
+	}
+	script, err := os.ReadFile(filepath.Join(o.App, "app.sh"))
+	if err != nil {
+		return nil, nil, err
+	}
+	first, body, _ := bytes.Cut(dockerfile, []byte("\n"))
+	if !bytes.HasPrefix(first, []byte("# syntax=")) {
+		return nil, nil, errors.Errorf("%s/Dockerfile must start with # syntax=", o.App)
+	}
+	upstreamDockerfile := append([]byte("# syntax="+o.Upstream+"\n"), body...)
+	ref := func(name string) string { return o.Registry + "/restart-bench/" + name + ":" + o.Tag }
+	dir := filepath.Join(o.Dir, "builds")
+
+	write := func(name string, files map[string][]byte) (string, error) {
+		d := filepath.Join(dir, name)
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return "", err
+		}
+		for f, b := range files {
+			if err := os.WriteFile(filepath.Join(d, f), b, 0o755); err != nil {
+				return "", err
+			}
+		}
+		return d, nil
+	}
+	helperFiles := map[string][]byte{"Dockerfile": []byte("FROM scratch\nCOPY tilt-restart-wrapper entr /\n")}
+	for name, src := range map[string]string{"tilt-restart-wrapper": o.Supervisor, "entr": o.Entr} {
+		if helperFiles[name], err = os.ReadFile(src); err != nil {
+			return nil, nil, err
+		}
+	}
+	helper, err := write("helper", helperFiles)
+	if err != nil {
+		return nil, nil, err
+	}
+	// The child's ENTRYPOINT is restart_process's, with the arguments of
+	// the binary that stands in for tilt-restart-wrapper, so that the image
+	// runs (the Kubernetes figure rolls it out).
+	child, err := write("child", map[string][]byte{"Dockerfile": []byte(fmt.Sprintf(`# syntax=%s
+FROM %s AS restart-helper
+FROM %s
+RUN ["touch", "/tmp/.restart-proc"]
+RUN ["chmod", "666", "/tmp/.restart-proc"]
+COPY --from=restart-helper /tilt-restart-wrapper /
+COPY --from=restart-helper /entr /
+ENTRYPOINT ["/tilt-restart-wrapper", "--trigger=/tmp/.restart-proc", "--", "/app/app.sh"]
+`, o.Upstream, ref("helper"), ref("base")))})
+	if err != nil {
+		return nil, nil, err
+	}
+	flows := []*flow{
+		{name: "ours", letter: 'o', images: []string{ref("ours")}},
+		{name: "upstream", letter: 'u', images: []string{ref("upstream")}},
+		{name: "two-image", letter: 'b', images: []string{ref("base"), ref("child")}},
+	}
+	for _, f := range flows {
+		df := upstreamDockerfile
+		if f.name == "ours" {
+			df = dockerfile
+		}
+		d, err := write(f.name, map[string][]byte{"Dockerfile": df, "app.sh": script})
+		if err != nil {
+			return nil, nil, err
+		}
+		f.dirs = []string{d}
+		if f.name == "two-image" {
+			f.dirs = append(f.dirs, child)
+		}
+	}
+	edit := func(f *flow, version string) error {
+		return os.WriteFile(filepath.Join(f.dirs[0], "app.sh"), setVersion(script, version+string(f.letter)), 0o755)
+	}
+	if _, err := buildctl(ctx, helper, ref("helper"), false); err != nil {
+		return nil, nil, err
+	}
+	return flows, edit, nil
 }
 
 // rounds runs n rounds of build over the flows, each round starting with

@@ -21,10 +21,11 @@ import (
 //	bench noshell    --image NAME=IMAGE... --out FILE
 //	bench builds     --app DIR --supervisor BIN --entr BIN --dir DIR --out FILE
 //	bench size       --binaries DIR --dir DIR --out FILE
+//	bench kubernetes --kubeconfig FILE --app DIR --supervisor BIN --entr BIN --dir DIR --out FILE
 //	bench report     --started UNIX --load LOADAVG --results FILE FIGURES.json...
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: bench restart|sockets|idle|stop|liveupdate|noshell|builds|size|report [flags]; see package bench")
+		fmt.Fprintln(stderr, "usage: bench restart|sockets|idle|stop|liveupdate|noshell|builds|size|kubernetes|report [flags]; see package bench")
 		return 2
 	}
 	fs := flag.NewFlagSet("bench "+args[0], flag.ContinueOnError)
@@ -85,13 +86,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		run = func() ([]Figure, error) { return LiveUpdateNoShell(ctx, o) }
 	case "builds":
 		var o BuildOptions
-		fs.StringVar(&o.App, "app", "", "bench/testdata/app")
-		fs.StringVar(&o.Supervisor, "supervisor", "", "first helper binary of the two-image flow")
-		fs.StringVar(&o.Entr, "entr", "/usr/bin/entr", "second helper binary of the two-image flow")
-		fs.StringVar(&o.Dir, "dir", "", "scratch directory")
-		fs.StringVar(&o.Registry, "registry", os.Getenv("RIG_REGISTRY"), "registry to push to")
-		fs.StringVar(&o.Tag, "tag", "bench", "tag of every pushed image")
-		fs.StringVar(&o.Upstream, "upstream", "docker/dockerfile-upstream:v0.34.2", "upstream frontend image")
+		buildFlags(fs, &o)
 		fs.IntVar(&o.Warm, "warm", 25, "warm rebuilds of each flow")
 		fs.IntVar(&o.Cold, "cold", 7, "cold builds of each flow")
 		run = func() ([]Figure, error) { return Builds(ctx, o) }
@@ -106,6 +101,12 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.StringVar(&o.Upstream, "upstream", "docker/dockerfile-upstream:v0.34.2", "upstream frontend image")
 		fs.IntVar(&o.Samples, "samples", 3, "cold builds of each flow, each on a new buildkitd")
 		run = func() ([]Figure, error) { return ColdStart(ctx, o) }
+	case "kubernetes":
+		var o KubernetesOptions
+		buildFlags(fs, &o.BuildOptions)
+		fs.StringVar(&o.Kubeconfig, "kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig of the cluster")
+		fs.IntVar(&o.Samples, "samples", 10, "round trips of each contender")
+		run = func() ([]Figure, error) { return Kubernetes(ctx, o) }
 	case "size":
 		var o SizeOptions
 		fs.StringVar(&o.Binaries, "binaries", "", "directory with app-<arch>, supervisor-<arch> and floor-<arch> for each platform")
@@ -159,4 +160,16 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, line)
 	}
 	return 0
+}
+
+// buildFlags are the flags of the builds that [Builds] and [Kubernetes]
+// make.
+func buildFlags(fs *flag.FlagSet, o *BuildOptions) {
+	fs.StringVar(&o.App, "app", "", "bench/testdata/app")
+	fs.StringVar(&o.Supervisor, "supervisor", "", "first helper binary of the two-image flow")
+	fs.StringVar(&o.Entr, "entr", "/usr/bin/entr", "second helper binary of the two-image flow")
+	fs.StringVar(&o.Dir, "dir", "", "scratch directory")
+	fs.StringVar(&o.Registry, "registry", os.Getenv("RIG_REGISTRY"), "registry to push to")
+	fs.StringVar(&o.Tag, "tag", "bench", "tag of every pushed image")
+	fs.StringVar(&o.Upstream, "upstream", "docker/dockerfile-upstream:v0.34.2", "upstream frontend image")
 }

@@ -5,6 +5,7 @@ package supervisor_test
 import (
 	"archive/tar"
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -141,6 +142,36 @@ func TestTriggerNotCreatable(t *testing.T) {
 	os.WriteFile(trig, []byte("root\n"), 0o644)
 	s.gen(2)
 	if n := s.logCount("cannot create"); n != 1 {
+		t.Errorf("logged %d times, want once", n)
+	}
+}
+
+// TestTriggerOnReadOnlyFileSystem: the trigger exists (the frontend puts it
+// in the image) but its file system is read-only, as under Kubernetes'
+// readOnlyRootFilesystem: the supervisor runs the app and says once, at
+// start, that no live update can write the trigger and what to do.
+func TestTriggerOnReadOnlyFileSystem(t *testing.T) {
+	requireRoot(t)
+	t.Parallel()
+	dir := t.TempDir()
+	trig := filepath.Join(dir, "trigger")
+	if err := os.WriteFile(trig, nil, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	// A private mount namespace in which dir is read-only.
+	remount := fmt.Sprintf(`mount --bind %[1]s %[1]s && mount -o remount,bind,ro %[1]s && exec "$0" "$@"`, dir)
+	if err := exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c", remount, "true").Run(); err != nil {
+		t.Skipf("cannot make a read-only mount: %v", err)
+	}
+	s := startSup(t, supOptions{
+		trigger: trig,
+		noFile:  true,
+		wrap:    []string{"unshare", "--mount", "--propagation", "private", "sh", "-c", remount},
+	})
+	s.gen(1)
+	s.logged("the trigger " + trig + " is on a read-only file system")
+	s.logged("set RESTART_TRIGGER to a path in it")
+	if n := s.logCount("is on a read-only file system"); n != 1 {
 		t.Errorf("logged %d times, want once", n)
 	}
 }

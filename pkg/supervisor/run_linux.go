@@ -27,7 +27,7 @@ func run(cfg options.Config, argv, env []string, log *logger) int {
 
 	// Trigger and watches.
 	if err := ensureTrigger(cfg.Trigger); err != nil {
-		log.error("cannot create the trigger ", cfg.Trigger, ": ", pathErrorText(err), "; watching its directory for it to appear")
+		log.error(explainEnsure(cfg.Trigger, err))
 	}
 	events := make(chan watch.Event, 1)
 	w, err := watch.Start(watch.Options{

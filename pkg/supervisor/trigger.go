@@ -1,12 +1,14 @@
 package supervisor
 
 import (
+	"errors"
 	"io"
 	"io/fs"
 	"os"
 	"path"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/tilt-dev/restart-frontend/pkg/options"
@@ -14,7 +16,9 @@ import (
 
 // ensureTrigger creates the trigger file (and its directory) if it is
 // missing, with mode 0666 whatever the umask, so that any user can touch it.
-// It returns a description of the problem when it cannot.
+// It returns a description of the problem when it cannot, and
+// syscall.EROFS when the trigger is on a read-only file system, where no
+// live update can write it.
 func ensureTrigger(p string) error {
 	// No stat: package os's FileInfo would link time formatting into the
 	// binary. An exclusive create says all there is to know.
@@ -26,6 +30,16 @@ func ensureTrigger(p string) error {
 		f, err = os.OpenFile(p, os.O_RDONLY|os.O_CREATE|os.O_EXCL, 0o666)
 	}
 	if os.IsExist(err) {
+		// Opening for writing is refused on a read-only file system (a
+		// read-only root) whatever the mode. Nothing is written, and the
+		// watch that would see the close is not started yet.
+		f, err := os.OpenFile(p, os.O_WRONLY, 0)
+		if errors.Is(err, syscall.EROFS) {
+			return err
+		}
+		if err == nil {
+			f.Close()
+		}
 		return nil
 	}
 	if err != nil {
@@ -33,6 +47,19 @@ func ensureTrigger(p string) error {
 	}
 	defer f.Close()
 	return f.Chmod(0o666)
+}
+
+// readOnlyFix says how to give a read-only root filesystem a trigger.
+const readOnlyFix = "mount a writable volume (Kubernetes: an emptyDir; docker run: --tmpfs) and set RESTART_TRIGGER to a path in it"
+
+// explainEnsure is the supervisor's one line at start when ensureTrigger
+// fails.
+func explainEnsure(p string, err error) string {
+	if errors.Is(err, syscall.EROFS) {
+		return "the trigger " + p + " is on a read-only file system (Kubernetes readOnlyRootFilesystem, docker run --read-only): " +
+			"no live update can write it; " + readOnlyFix
+	}
+	return "cannot create the trigger " + p + ": " + pathErrorText(err) + "; watching its directory for it to appear"
 }
 
 // mkdirAll is os.MkdirAll without its stat calls.
@@ -171,6 +198,9 @@ func explainTouch(p, from string, err error) string {
 	if os.IsPermission(err) {
 		msg += "; the trigger must be writable by the user running restart: " +
 			"make it mode 0666, or set --trigger/RESTART_TRIGGER to a writable path"
+	}
+	if errors.Is(err, syscall.EROFS) {
+		msg += "; " + readOnlyFix + ", for the supervisor and for restart"
 	}
 	return msg
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -142,6 +143,10 @@ func TestTouchTrigger(t *testing.T) {
 	msg := explainTouch("/t", "--trigger", &os.PathError{Op: "open", Path: "/t", Err: os.ErrPermission})
 	if !strings.Contains(msg, "cannot write the trigger /t (from --trigger) as uid ") || !strings.Contains(msg, "must be writable") {
 		t.Errorf("%s", msg)
+	}
+	msg = explainTouch("/t", "the supervisor running as PID 1", &os.PathError{Op: "open", Path: "/t", Err: syscall.EROFS})
+	if !strings.Contains(msg, "read-only file system") || !strings.Contains(msg, "emptyDir") || !strings.Contains(msg, "RESTART_TRIGGER") {
+		t.Errorf("a read-only file system, without the fix: %s", msg)
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/tilt-dev/restart-frontend/test/rigtest"
 )
 
 // TestComposeShell runs examples/shell with Docker Compose, as
@@ -23,8 +25,8 @@ func TestComposeShell(t *testing.T) {
 	p.compose("up", "-d", "--build")
 	c := p.container()
 	out := c.follow()
-	out.wait("ticker version 1, pid ")
-	out.wait("greeting: hello from Compose")
+	out.Wait("ticker version 1, pid ")
+	out.Wait("greeting: hello from Compose")
 	first, old := c.state(), c.appProcs()
 	trigger := func() { p.compose("exec", "-T", "shell", "sh", "-c", "date > /.restart-proc") }
 
@@ -33,20 +35,20 @@ func TestComposeShell(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, p.dir, "ticker.sh", "#!/bin/sh\necho \"ticker version 2 crashing on purpose, pid $$\"\nexit 3\n")
+	rigtest.WriteFile(t, p.dir, "ticker.sh", "#!/bin/sh\necho \"ticker version 2 crashing on purpose, pid $$\"\nexit 3\n")
 	c.syncFiles(p.dir, "/app", "ticker.sh")
 	trigger()
-	out.wait("ticker version 2 crashing on purpose")
+	out.Wait("ticker version 2 crashing on purpose")
 	c.waitNoApp()
 	c.checkGone(old)
 	c.checkNotRestarted(first)
 
 	// The fix: the next live update starts the app again, in the same
 	// container.
-	writeFile(t, p.dir, "ticker.sh", strings.Replace(string(good), "version=1", "version=3", 1))
+	rigtest.WriteFile(t, p.dir, "ticker.sh", strings.Replace(string(good), "version=1", "version=3", 1))
 	c.syncFiles(p.dir, "/app", "ticker.sh")
 	trigger()
-	out.wait("ticker version 3, pid ")
+	out.Wait("ticker version 3, pid ")
 	c.checkNotRestarted(first)
 	checkSynced(t, c, filepath.Join(p.dir, "ticker.sh"), "/app/ticker.sh")
 
@@ -65,7 +67,7 @@ func TestComposeWatchPython(t *testing.T) {
 	p.compose("up", "-d", "--build")
 	c := p.container()
 	out := c.follow()
-	out.wait("python v1 pid ")
+	out.Wait("python v1 pid ")
 	first, old := c.state(), c.appProcs()
 
 	// The plugin binary itself, standalone (as docker-compose): the docker
@@ -81,10 +83,10 @@ func TestComposeWatchPython(t *testing.T) {
 			t.Logf("output of docker compose watch:\n%s", watchOut)
 		}
 	})
-	watchOut.wait("Watch enabled")
+	watchOut.Wait("Watch enabled")
 
-	edit(t, p.dir, "app/greeting.py", `VERSION = "v1"`, `VERSION = "v2"`)
-	out.wait("python v2 pid ")
+	rigtest.Edit(t, p.dir, "app/greeting.py", `VERSION = "v1"`, `VERSION = "v2"`)
+	out.Wait("python v2 pid ")
 	c.checkGone(old)
 	c.checkNotRestarted(first)
 	checkSynced(t, c, filepath.Join(p.dir, "app", "greeting.py"), "/app/greeting.py")
@@ -106,8 +108,8 @@ func newComposeProject(t *testing.T, example, service string) *composeProject {
 		t.Skipf("docker compose is not installed as a CLI plugin in DOCKER_CONFIG (%s): `make rig` builds it "+
 			"from hack/tools/compose unless RIG_COMPOSE=0: %v", os.Getenv("DOCKER_CONFIG"), err)
 	}
-	dir := copyExample(t, example)
-	writeFile(t, dir, "compose.e2e.yml", fmt.Sprintf("services:\n  %s:\n    image: %s/e2e/example-%s:compose\n    ports: !reset []\n",
+	dir := rigtest.CopyExample(t, example)
+	rigtest.WriteFile(t, dir, "compose.e2e.yml", fmt.Sprintf("services:\n  %s:\n    image: %s/e2e/example-%s:compose\n    ports: !reset []\n",
 		service, os.Getenv("RIG_REGISTRY"), example))
 	p := &composeProject{
 		t: t, dir: dir, service: service,

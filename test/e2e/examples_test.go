@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/tilt-dev/restart-frontend/test/rigtest"
 )
 
 // The tests of examples/: each builds its example with `docker build` (the
@@ -35,12 +36,12 @@ import (
 // with a shell, as the image's non-root user.
 func TestExampleGoServer(t *testing.T) {
 	t.Parallel()
-	dir := copyExample(t, "go-server")
+	dir := rigtest.CopyExample(t, "go-server")
 	goBuild(t, dir, "build/app")
 	c := runContainer(t, buildImage(t, "docker", dir, "example-go-server", buildOptions{target: "dev"}))
 	out := c.follow()
-	v1 := pidIn(t, out.wait("go-server v1 pid "))
-	out.wait(`serving "hello" on`)
+	v1 := rigtest.PidIn(t, out.Wait("go-server v1 pid "))
+	out.Wait(`serving "hello" on`)
 	first, old := c.state(), c.appProcs()
 	if uid := strings.TrimSpace(c.exec(nil, "id", "-u")); uid != "10001" {
 		t.Fatalf("live update steps run as uid %s, want the image's USER 10001", uid)
@@ -50,13 +51,13 @@ func TestExampleGoServer(t *testing.T) {
 	}
 
 	// Save main.go: the local_resource compiles, Tilt syncs and runs.
-	edit(t, dir, "main.go", `const version = "v1"`, `const version = "v2"`)
+	rigtest.Edit(t, dir, "main.go", `const version = "v1"`, `const version = "v2"`)
 	goBuild(t, dir, "build/app")
 	c.syncFiles(filepath.Join(dir, "build"), "/app", "app")
 	c.runStep("date > /.restart-proc")
 
-	v2 := pidIn(t, out.wait("go-server v2 pid "))
-	out.wait(`go-server v2 pid ` + v2 + `: serving "hello" on`)
+	v2 := rigtest.PidIn(t, out.Wait("go-server v2 pid "))
+	out.Wait(`go-server v2 pid ` + v2 + `: serving "hello" on`)
 	stopped := "go-server v1 pid " + v1 + ": shut down cleanly"
 	if i, j := strings.Index(out.String(), stopped), strings.Index(out.String(), "go-server v2 pid "); i < 0 || i > j {
 		t.Errorf("v1 did not shut down gracefully before v2 started; want %q first:\n%s", stopped, out)
@@ -75,7 +76,7 @@ func TestExampleGoServer(t *testing.T) {
 	}
 
 	run(t, nil, "docker", "stop", c.id)
-	out.wait("go-server v2 pid " + v2 + ": shut down cleanly")
+	out.Wait("go-server v2 pid " + v2 + ": shut down cleanly")
 	if code := c.inspect("{{.State.ExitCode}}"); code != "0" {
 		t.Errorf("exit code after docker stop = %s, want the server's own 0", code)
 	}
@@ -87,18 +88,18 @@ func TestExampleGoServer(t *testing.T) {
 // script it runs.
 func TestExampleShell(t *testing.T) {
 	t.Parallel()
-	dir := copyExample(t, "shell")
+	dir := rigtest.CopyExample(t, "shell")
 	c := runContainer(t, build(t, "docker", dir, "example-shell"))
 	out := c.follow()
-	out.wait("ticker version 1, pid ")
-	out.wait("message old: ")
+	out.Wait("ticker version 1, pid ")
+	out.Wait("message old: ")
 	first, old := c.state(), c.appProcs()
-	if !hasProc(old, "/bin/sh -c ") || !hasProc(old, "ticker.sh") {
+	if !rigtest.HasProc(old, "/bin/sh -c ") || !rigtest.HasProc(old, "ticker.sh") {
 		t.Fatalf("want the CMD's shell and the script it runs as two processes, have %v", old)
 	}
 
-	edit(t, dir, "ticker.sh", "version=1", "version=2")
-	writeFile(t, dir, "messages/new.txt", "synced by the live update\n")
+	rigtest.Edit(t, dir, "ticker.sh", "version=1", "version=2")
+	rigtest.WriteFile(t, dir, "messages/new.txt", "synced by the live update\n")
 	if err := os.Remove(filepath.Join(dir, "messages", "old.txt")); err != nil {
 		t.Fatal(err)
 	}
@@ -106,9 +107,9 @@ func TestExampleShell(t *testing.T) {
 	c.deleteFiles("/app/messages/old.txt")
 	c.runStep("date > /.restart-proc")
 
-	line := out.wait("ticker version 2, pid ")
-	pid := pidIn(t, line)
-	out.wait("ticker pid " + pid + ": ")
+	line := out.Wait("ticker version 2, pid ")
+	pid := rigtest.PidIn(t, line)
+	out.Wait("ticker pid " + pid + ": ")
 	all := out.String()
 	listing := all[strings.Index(all, line):]
 	listing = listing[:strings.Index(listing, "ticker pid "+pid+": ")]
@@ -132,18 +133,18 @@ func TestExampleShell(t *testing.T) {
 // app again.
 func TestExamplePython(t *testing.T) {
 	t.Parallel()
-	dir := copyExample(t, "python")
+	dir := rigtest.CopyExample(t, "python")
 	c := runContainer(t, build(t, "docker", dir, "example-python", "RESTART_WATCH=/app", "RESTART_EXIT_POLICY=continue"))
 	out := c.follow()
-	out.wait("python v1 pid ")
+	out.Wait("python v1 pid ")
 	first, old := c.state(), c.appProcs()
 	if got := httpGet(c, 8000); !strings.Contains(got, "hello from python v1") {
 		t.Fatalf("GET / = %q, want v1's answer", got)
 	}
 
-	edit(t, dir, "app/greeting.py", `VERSION = "v1"`, `VERSION = "v2"`)
+	rigtest.Edit(t, dir, "app/greeting.py", `VERSION = "v1"`, `VERSION = "v2"`)
 	c.syncFiles(filepath.Join(dir, "app"), "/app", "greeting.py")
-	out.wait("python v2 pid ")
+	out.Wait("python v2 pid ")
 	c.checkGone(old)
 	c.checkNotRestarted(first)
 	if got := httpGet(c, 8000); !strings.Contains(got, "hello from python v2") {
@@ -155,16 +156,16 @@ func TestExamplePython(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, dir, "app/greeting.py", string(good)+"\nraise RuntimeError(\"broken on purpose\")\n")
+	rigtest.WriteFile(t, dir, "app/greeting.py", string(good)+"\nraise RuntimeError(\"broken on purpose\")\n")
 	c.syncFiles(filepath.Join(dir, "app"), "/app", "greeting.py")
-	out.wait("RuntimeError: broken on purpose")
+	out.Wait("RuntimeError: broken on purpose")
 	c.waitNoApp()
 	c.checkNotRestarted(first)
 
 	// The fix.
-	writeFile(t, dir, "app/greeting.py", strings.Replace(string(good), `VERSION = "v2"`, `VERSION = "v3"`, 1))
+	rigtest.WriteFile(t, dir, "app/greeting.py", strings.Replace(string(good), `VERSION = "v2"`, `VERSION = "v3"`, 1))
 	c.syncFiles(filepath.Join(dir, "app"), "/app", "greeting.py")
-	out.wait("python v3 pid ")
+	out.Wait("python v3 pid ")
 	c.checkNotRestarted(first)
 	if got := httpGet(c, 8000); !strings.Contains(got, "hello from python v3") {
 		t.Errorf("GET / = %q, want v3's answer", got)
@@ -189,27 +190,27 @@ func TestExamplePython(t *testing.T) {
 // run step that needs no shell.
 func TestExampleScratch(t *testing.T) {
 	t.Parallel()
-	dir := copyExample(t, "scratch")
+	dir := rigtest.CopyExample(t, "scratch")
 	c := runContainer(t, build(t, "docker", dir, "example-scratch"))
 	out := c.follow()
-	out.wait("counter v1: pid ")
+	out.Wait("counter v1: pid ")
 	first, old := c.state(), c.appProcs()
 	if _, err := tryRun(nil, "docker", "exec", c.id, "sh", "-c", "true"); err == nil {
 		t.Fatal("the scratch image has a shell")
 	}
 
-	edit(t, dir, "main.go", `const version = "v1"`, `const version = "v2"`)
+	rigtest.Edit(t, dir, "main.go", `const version = "v1"`, `const version = "v2"`)
 	goBuild(t, dir, "build/counter")
 	run(t, nil, "docker", "cp", filepath.Join(dir, "build", "counter"), c.id+":/counter")
 	c.runArgv("/.restart/supervisor", "restart")
 
-	v2 := pidIn(t, out.wait("counter v2: pid "))
+	v2 := rigtest.PidIn(t, out.Wait("counter v2: pid "))
 	c.checkGone(old)
 	c.checkNotRestarted(first)
 	checkSynced(t, c, filepath.Join(dir, "build", "counter"), "/counter")
 
 	run(t, nil, "docker", "stop", c.id)
-	out.wait("counter v2: pid " + v2 + " stopping")
+	out.Wait("counter v2: pid " + v2 + " stopping")
 	if code := c.inspect("{{.State.ExitCode}}"); code != "0" {
 		t.Errorf("exit code after docker stop = %s, want the counter's own 0", code)
 	}
@@ -220,19 +221,19 @@ func TestExampleScratch(t *testing.T) {
 // sync works on scratch, and the list-form trigger.
 func TestExampleScratchTilt(t *testing.T) {
 	t.Parallel()
-	dir := copyExample(t, "scratch")
+	dir := rigtest.CopyExample(t, "scratch")
 	goBuild(t, dir, "build/counter")
 	c := runContainer(t, buildImage(t, "docker", dir, "example-scratch-dev", buildOptions{target: "dev", args: []string{"RESTART_TOOLS=on"}}))
 	out := c.follow()
-	out.wait("counter v1: pid ")
+	out.Wait("counter v1: pid ")
 	first, old := c.state(), c.appProcs()
 
-	edit(t, dir, "main.go", `const version = "v1"`, `const version = "v2"`)
+	rigtest.Edit(t, dir, "main.go", `const version = "v1"`, `const version = "v2"`)
 	goBuild(t, dir, "build/counter")
 	c.syncFiles(filepath.Join(dir, "build"), "/", "counter")
 	c.runArgv("/.restart/supervisor", "restart")
 
-	out.wait("counter v2: pid ")
+	out.Wait("counter v2: pid ")
 	c.checkGone(old)
 	c.checkNotRestarted(first)
 	checkSynced(t, c, filepath.Join(dir, "build", "counter"), "/counter")
@@ -256,9 +257,9 @@ func TestExamplesOtherBuilders(t *testing.T) {
 	} {
 		t.Run(tc.example+"/"+tc.builder, func(t *testing.T) {
 			t.Parallel()
-			image := build(t, tc.builder, copyExample(t, tc.example), "example-"+tc.example, tc.args...)
+			image := build(t, tc.builder, rigtest.CopyExample(t, tc.example), "example-"+tc.example, tc.args...)
 			c := runContainer(t, append([]string{image}, tc.runArgs...)...)
-			c.follow().wait(tc.want)
+			c.follow().Wait(tc.want)
 			if path := c.inspect("{{.Path}}"); path != "/.restart/supervisor" {
 				t.Errorf("the container runs %s, want the supervisor", path)
 			}
@@ -273,20 +274,14 @@ var goArch = sync.OnceValues(func() (string, error) {
 	return strings.TrimSpace(out), err
 })
 
-// goBuild compiles the Go program in dir to out, as the examples' Tiltfiles
-// do on the developer's machine.
+// goBuild compiles the Go program in dir to out for the rig's dockerd.
 func goBuild(t *testing.T, dir, out string) {
 	t.Helper()
 	arch, err := goArch()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("go", "build", "-trimpath", "-o", out, ".")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch, "GOWORK=off", "GOFLAGS=", "GOTOOLCHAIN=local")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build in %s: %v\n%s", dir, err, b)
-	}
+	rigtest.GoBuild(t, dir, out, arch)
 }
 
 // httpGet asks the server in the container for / on port, with the tools
@@ -301,31 +296,6 @@ func httpGet(c *container, port int) string {
 		`exec 3<>/dev/tcp/127.0.0.1/%d && printf 'GET / HTTP/1.0\r\nHost: localhost\r\n\r\n' >&3 && cat <&3`, port))
 }
 
-// edit replaces old by new in the file rel of dir, once; old must be there.
-func edit(t *testing.T, dir, rel, old, new string) {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, rel))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Contains(b, []byte(old)) {
-		t.Fatalf("%s does not contain %q", rel, old)
-	}
-	writeFile(t, dir, rel, strings.Replace(string(b), old, new, 1))
-}
-
-func writeFile(t *testing.T, dir, rel, content string) {
-	t.Helper()
-	p := filepath.Join(dir, rel)
-	mode := os.FileMode(0o644)
-	if fi, err := os.Stat(p); err == nil {
-		mode = fi.Mode()
-	}
-	if err := os.WriteFile(p, []byte(content), mode); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // checkSynced fails unless the container's file is the local one.
 func checkSynced(t *testing.T, c *container, local, inContainer string) {
 	t.Helper()
@@ -336,25 +306,6 @@ func checkSynced(t *testing.T, c *container, local, inContainer string) {
 	if !bytes.Equal(c.readFile(inContainer), want) {
 		t.Errorf("%s in the container is not the synced %s", inContainer, local)
 	}
-}
-
-func hasProc(procs map[string]string, substr string) bool {
-	for _, args := range procs {
-		if strings.Contains(args, substr) {
-			return true
-		}
-	}
-	return false
-}
-
-// pidIn returns the first "pid N" number of an output line.
-func pidIn(t *testing.T, line string) string {
-	t.Helper()
-	m := regexp.MustCompile(`pid (\d+)`).FindStringSubmatch(line)
-	if m == nil {
-		t.Fatalf("no pid in %q", line)
-	}
-	return m[1]
 }
 
 // TestExamplesConsistent checks what no container run can: each example has

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tilt-dev/restart-frontend/test/rigtest"
 )
 
 // TestHelloLiveUpdate builds examples/hello with every builder, then does
@@ -18,7 +20,7 @@ func TestHelloLiveUpdate(t *testing.T) {
 	for _, builder := range builders {
 		t.Run(builder, func(t *testing.T) {
 			t.Parallel()
-			dir := copyExample(t, "hello")
+			dir := rigtest.CopyExample(t, "hello")
 			image := build(t, builder, dir, "hello")
 			c := runContainer(t, image)
 			c.waitLog("version 1", 1)
@@ -51,16 +53,6 @@ func TestHelloLiveUpdate(t *testing.T) {
 			}
 		})
 	}
-}
-
-// copyExample copies examples/NAME into a temp dir the test may change.
-func copyExample(t *testing.T, name string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, os.DirFS(filepath.Join("..", "..", "examples", name))); err != nil {
-		t.Fatal(err)
-	}
-	return dir
 }
 
 // tarOf makes the archive Tilt streams into `tar -x`: regular files, owner

@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/tilt-dev/restart-frontend/test/rigtest"
 )
 
 // TestWrapBuiltImage checks the recipe docs/migrating-from-restart-process.md
@@ -15,7 +17,7 @@ import (
 func TestWrapBuiltImage(t *testing.T) {
 	t.Parallel()
 	base := t.TempDir()
-	writeFile(t, base, "Dockerfile", "FROM busybox\nCMD [\"sh\", \"-c\", \"echo built elsewhere, pid $$; exec sleep 600\"]\n")
+	rigtest.WriteFile(t, base, "Dockerfile", "FROM busybox\nCMD [\"sh\", \"-c\", \"echo built elsewhere, pid $$; exec sleep 600\"]\n")
 	baseImage := os.Getenv("RIG_REGISTRY") + "/e2e/built-elsewhere:docker"
 	run(t, nil, "docker", "build", "-q", "-t", baseImage, base)
 
@@ -29,10 +31,10 @@ func TestWrapBuiltImage(t *testing.T) {
 
 	c := runContainer(t, image)
 	out := c.follow()
-	out.wait("built elsewhere, pid ")
+	out.Wait("built elsewhere, pid ")
 	first, old := c.state(), c.appProcs()
 	c.runStep("date > /.restart-proc")
-	out.waitN("built elsewhere, pid ", 2)
+	out.WaitN("built elsewhere, pid ", 2)
 	c.checkGone(old)
 	c.checkNotRestarted(first)
 }

@@ -41,14 +41,14 @@ func TestMultiPlatformExamples(t *testing.T) {
 	for _, builder := range []string{"buildctl", "buildx"} {
 		t.Run(builder+"/shell", func(t *testing.T) {
 			t.Parallel()
-			refs := buildMultiPlatform(t, builder, copyExample(t, "shell"), "multi-shell")
+			refs := buildMultiPlatform(t, builder, rigtest.CopyExample(t, "shell"), "multi-shell")
 			for _, p := range multiPlatforms {
 				t.Run(p, func(t *testing.T) { liveUpdateShell(t, p, refs[p]) })
 			}
 		})
 		t.Run(builder+"/scratch", func(t *testing.T) {
 			t.Parallel()
-			dir := copyExample(t, "scratch")
+			dir := rigtest.CopyExample(t, "scratch")
 			refs := buildMultiPlatform(t, builder, dir, "multi-scratch", "RESTART_TOOLS=on")
 			for _, p := range multiPlatforms {
 				t.Run(p, func(t *testing.T) { liveUpdateScratch(t, p, dir, refs[p]) })
@@ -64,12 +64,12 @@ func liveUpdateShell(t *testing.T, p, ref string) {
 	c := runContainer(t, ref)
 	checkPlatform(t, c, p, "/.restart/supervisor", "/usr/bin/dash")
 	out := c.follow()
-	out.wait("ticker version 1, pid ")
+	out.Wait("ticker version 1, pid ")
 	first, old := c.state(), c.appProcs()
 
 	local := t.TempDir()
 	script := strings.Replace(string(c.readFile("/app/ticker.sh")), "version=1", "version=2", 1)
-	writeFile(t, local, "ticker.sh", script)
+	rigtest.WriteFile(t, local, "ticker.sh", script)
 	if err := os.Chmod(filepath.Join(local, "ticker.sh"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func liveUpdateShell(t *testing.T, p, ref string) {
 	c.syncFiles(local, "/app", "ticker.sh")
 	c.runStep("date > /.restart-proc")
 
-	out.wait("ticker version 2, pid ")
+	out.Wait("ticker version 2, pid ")
 	c.checkGone(old)
 	c.checkNotRestarted(first)
 	if _, err := tryRun(nil, "docker", "exec", c.id, "test", "!", "-e", "/app/messages/old.txt"); err != nil {
@@ -96,14 +96,14 @@ func liveUpdateScratch(t *testing.T, p, dir, ref string) {
 	c := runContainer(t, ref)
 	checkPlatform(t, c, p, "/.restart/supervisor", "/.restart/tools", "/counter")
 	out := c.follow()
-	out.wait("counter v1: pid ")
+	out.Wait("counter v1: pid ")
 	first, old := c.state(), c.appProcs()
 
 	src := t.TempDir()
 	if err := os.CopyFS(src, os.DirFS(dir)); err != nil {
 		t.Fatal(err)
 	}
-	edit(t, src, "main.go", `const version = "v1"`, `const version = "v2"`)
+	rigtest.Edit(t, src, "main.go", `const version = "v1"`, `const version = "v2"`)
 	cmd := exec.Command("go", "build", "-trimpath", "-o", "build/counter", ".")
 	cmd.Dir = src
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+platforms.MustParse(p).Architecture,
@@ -115,7 +115,7 @@ func liveUpdateScratch(t *testing.T, p, dir, ref string) {
 	c.syncFiles(filepath.Join(src, "build"), "/", "counter")
 	c.runArgv("/.restart/supervisor", "restart")
 
-	v2 := pidIn(t, out.wait("counter v2: pid "))
+	v2 := rigtest.PidIn(t, out.Wait("counter v2: pid "))
 	c.checkGone(old)
 	c.checkNotRestarted(first)
 	checkSynced(t, c, filepath.Join(src, "build", "counter"), "/counter")
@@ -125,11 +125,11 @@ func liveUpdateScratch(t *testing.T, p, dir, ref string) {
 // stopWithAppCode stops c with `docker stop`, waits, unless stopped is
 // empty, for the n-th line of the app's output with stopped (the app saw the
 // signal), and checks that the container exited with the app's own code.
-func stopWithAppCode(t *testing.T, c *container, out *output, stopped string, n int, code string) {
+func stopWithAppCode(t *testing.T, c *container, out *rigtest.Output, stopped string, n int, code string) {
 	t.Helper()
 	run(t, nil, "docker", "stop", c.id)
 	if stopped != "" {
-		out.waitN(stopped, n)
+		out.WaitN(stopped, n)
 	}
 	if got := c.inspect("{{.State.ExitCode}}"); got != code {
 		t.Errorf("exit code after docker stop = %s, want the app's own %s", got, code)
@@ -258,7 +258,7 @@ CMD ["sh", "-c", "echo \"app pid $$ on $(uname -m)\"; trap 'echo stopping; exit 
 	t.Run("gateway", func(t *testing.T) {
 		t.Parallel()
 		dir := t.TempDir()
-		writeFile(t, dir, "Dockerfile", dockerfile)
+		rigtest.WriteFile(t, dir, "Dockerfile", dockerfile)
 		image := registry + "/e2e/arm64-frontend:gateway"
 		cmd := []string{"buildctl", "build", "--frontend", "gateway.v0", "--opt", "source=" + source,
 			"--opt", "platform=linux/amd64", "--local", "context=" + dir, "--local", "dockerfile=" + dir,
@@ -280,7 +280,7 @@ CMD ["sh", "-c", "echo \"app pid $$ on $(uname -m)\"; trap 'echo stopping; exit 
 	t.Run("fallback", func(t *testing.T) {
 		t.Parallel()
 		dir := t.TempDir()
-		writeFile(t, dir, "Dockerfile", "# syntax="+source+"\n"+dockerfile)
+		rigtest.WriteFile(t, dir, "Dockerfile", "# syntax="+source+"\n"+dockerfile)
 		restartOnce(t, build(t, "docker", dir, "arm64-frontend-fallback"))
 	})
 }
@@ -292,9 +292,9 @@ func restartOnce(t *testing.T, image string) {
 	c := runContainer(t, image)
 	checkPlatform(t, c, "linux/amd64", "/.restart/supervisor")
 	out := c.follow()
-	first := pidIn(t, out.wait("on x86_64"))
+	first := rigtest.PidIn(t, out.Wait("on x86_64"))
 	c.runStep("date > /.restart-proc")
-	if second := pidIn(t, out.waitN("on x86_64", 2)); second == first {
+	if second := rigtest.PidIn(t, out.WaitN("on x86_64", 2)); second == first {
 		t.Errorf("the app kept pid %s across the restart", first)
 	}
 	stopWithAppCode(t, c, out, "stopping", 2, "0") // the restart's, then the stop's
@@ -306,7 +306,7 @@ func restartOnce(t *testing.T, image string) {
 func TestBusyboxUsers(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	writeFile(t, dir, "Dockerfile", `# syntax=tiltdev/restart-frontend
+	rigtest.WriteFile(t, dir, "Dockerfile", `# syntax=tiltdev/restart-frontend
 FROM busybox
 RUN addgroup -S app && adduser -S -D -H -G app app && addgroup app nogroup
 USER app
@@ -318,7 +318,7 @@ CMD ["sh", "-c", "echo \"user $(id -un) groups $(id -Gn) pid $$ on $(uname -m)\"
 			c := runContainer(t, refs[p])
 			// The supervisor's own "started" line quotes the command: only
 			// the app's output has the user's name in it.
-			c.follow().wait("user app groups app nogroup pid ")
+			c.follow().Wait("user app groups app nogroup pid ")
 		})
 	}
 }

@@ -2,17 +2,14 @@ package e2e
 
 import (
 	"archive/tar"
-	"bytes"
 	"io"
 	"os"
 	"os/exec"
-	"path"
-	"path/filepath"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/tilt-dev/restart-frontend/test/rigtest"
 )
 
 // This file does to a running container what Tilt's live_update does
@@ -36,35 +33,11 @@ const hangGuard = 2 * time.Minute
 // localDir, which a sync(localDir, containerDir) maps to containerDir.
 func (c *container) syncFiles(localDir, containerDir string, rels ...string) {
 	c.t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for _, rel := range rels {
-		local := filepath.Join(localDir, rel)
-		info, err := os.Stat(local)
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		hdr, err := tar.FileInfoHeader(info, "")
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		hdr.Uid, hdr.Gid, hdr.Uname, hdr.Gname = 0, 0, "", ""
-		hdr.Name = path.Clean(strings.TrimPrefix(path.Join(containerDir, filepath.ToSlash(rel)), "/"))
-		data, err := os.ReadFile(local)
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		if err := tw.WriteHeader(hdr); err != nil {
-			c.t.Fatal(err)
-		}
-		if _, err := tw.Write(data); err != nil {
-			c.t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
+	archive, err := rigtest.SyncArchive(localDir, containerDir, rels...)
+	if err != nil {
 		c.t.Fatal(err)
 	}
-	c.exec(buf.Bytes(), "tar", "-C", "/", "-x", "-f", "-")
+	c.exec(archive, "tar", "-C", "/", "-x", "-f", "-")
 }
 
 // deleteFiles is Tilt's sync step for files deleted locally.
@@ -167,17 +140,7 @@ func (c *container) waitNoApp() {
 	}
 }
 
-// output collects what a command prints, such as `docker logs -f` of a
-// container (follow), so that waiting for a line costs no polling.
-type output struct {
-	t    *testing.T
-	mu   sync.Mutex
-	cond *sync.Cond
-	buf  bytes.Buffer
-	done bool
-}
-
-func (c *container) follow() *output {
+func (c *container) follow() *rigtest.Output {
 	c.t.Helper()
 	return startOutput(c.t, exec.Command("docker", "logs", "-f", c.id), os.Kill)
 }
@@ -185,9 +148,9 @@ func (c *container) follow() *output {
 // startOutput starts cmd with its stdout and stderr into an output, and
 // stops it with the signal stop when the test ends. The output is done when
 // cmd exits.
-func startOutput(t *testing.T, cmd *exec.Cmd, stop os.Signal) *output {
+func startOutput(t *testing.T, cmd *exec.Cmd, stop os.Signal) *rigtest.Output {
 	t.Helper()
-	o := newOutput(t)
+	o := rigtest.NewOutput(t)
 	cmd.Stdout, cmd.Stderr = o, o
 	cmd.WaitDelay = time.Minute // for pipes left open by a child of cmd
 	if err := cmd.Start(); err != nil {
@@ -196,10 +159,7 @@ func startOutput(t *testing.T, cmd *exec.Cmd, stop os.Signal) *output {
 	exited := make(chan struct{})
 	go func() {
 		_ = cmd.Wait()
-		o.mu.Lock()
-		o.done = true
-		o.mu.Unlock()
-		o.cond.Broadcast()
+		o.Close()
 		close(exited)
 	}()
 	t.Cleanup(func() {
@@ -207,59 +167,4 @@ func startOutput(t *testing.T, cmd *exec.Cmd, stop os.Signal) *output {
 		<-exited
 	})
 	return o
-}
-
-// newOutput returns an empty output, to be written by a command.
-func newOutput(t *testing.T) *output {
-	o := &output{t: t}
-	o.cond = sync.NewCond(&o.mu)
-	return o
-}
-
-func (o *output) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	o.buf.Write(p)
-	o.mu.Unlock()
-	o.cond.Broadcast()
-	return len(p), nil
-}
-
-func (o *output) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.String()
-}
-
-// wait waits until the output holds want, and returns the output's line that
-// has it first.
-func (o *output) wait(want string) string {
-	o.t.Helper()
-	return o.waitN(want, 1)
-}
-
-// waitN waits until the output holds want n times, and returns the line of
-// the n-th.
-func (o *output) waitN(want string, n int) string {
-	o.t.Helper()
-	timer := time.AfterFunc(hangGuard, func() {
-		o.mu.Lock()
-		o.done = true
-		o.mu.Unlock()
-		o.cond.Broadcast()
-	})
-	defer timer.Stop()
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	for {
-		lines := slices.DeleteFunc(strings.SplitAfter(o.buf.String(), "\n"), func(l string) bool {
-			return !strings.Contains(l, want)
-		})
-		if len(lines) >= n {
-			return strings.TrimSpace(lines[n-1])
-		}
-		if o.done {
-			o.t.Fatalf("the output never had %q %d times:\n%s", want, n, o.buf.String())
-		}
-		o.cond.Wait()
-	}
 }
