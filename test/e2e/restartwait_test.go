@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/tilt-dev/restart-frontend/test/rigtest"
 )
 
 // `supervisor restart --wait` as the last step of a live update, in the
@@ -54,21 +56,21 @@ func expectCode(t *testing.T, what, out string, code, want int, texts ...string)
 // Kubernetes a crash would otherwise restart the pod).
 func TestRestartWaitGoServer(t *testing.T) {
 	t.Parallel()
-	dir := copyExample(t, "go-server")
+	dir := rigtest.CopyExample(t, "go-server")
 	goBuild(t, dir, "build/app")
 	c := runContainer(t, "-e", "RESTART_EXIT_POLICY=continue",
 		buildImage(t, "docker", dir, "example-go-server", buildOptions{target: "dev"}))
 	out := c.follow()
-	out.wait(`go-server v1 pid `)
+	out.Wait(`go-server v1 pid `)
 	first := c.state()
 
 	prev := "v1"
 	liveUpdate := func(version, extra string) {
 		t.Helper()
-		edit(t, dir, "main.go", `const version = "`+prev+`"`, `const version = "`+version+`"`)
+		rigtest.Edit(t, dir, "main.go", `const version = "`+prev+`"`, `const version = "`+version+`"`)
 		prev = version
 		if extra != "" {
-			edit(t, dir, "main.go", "\tflag.Parse()\n", "\tflag.Parse()\n"+extra)
+			rigtest.Edit(t, dir, "main.go", "\tflag.Parse()\n", "\tflag.Parse()\n"+extra)
 		}
 		goBuild(t, dir, "build/app")
 		c.deleteFiles("/app/removed-file")
@@ -81,7 +83,7 @@ func TestRestartWaitGoServer(t *testing.T) {
 	if strings.Count(got, "\n") != 1 {
 		t.Errorf("list form: want one line, got %q", got)
 	}
-	out.wait(`go-server v2 pid `)
+	out.Wait(`go-server v2 pid `)
 	// The socket the supervisor holds (RESTART_LISTEN in the Dockerfile).
 	if got := httpGet(c, 8080); !strings.Contains(got, "hello from go-server v2") {
 		t.Errorf("GET / = %q, want v2's answer", got)
@@ -90,7 +92,7 @@ func TestRestartWaitGoServer(t *testing.T) {
 	liveUpdate("v3", "")
 	got, code = c.execCode(nil, "sh", "-c", strings.Join(restartWait, " "))
 	expectCode(t, "string form", got, code, 0, "started and stayed up 1s (generation 3)")
-	out.wait(`go-server v3 pid `)
+	out.Wait(`go-server v3 pid `)
 
 	liveUpdate("v4", "\tos.Exit(3) // a change that crashes on start\n")
 	got, code = c.execCode(nil, restartWait...)
@@ -140,12 +142,12 @@ func TestComposeWatchRestartWait(t *testing.T) {
 	// A project and an image of its own: TestComposeShell runs the same
 	// example at the same time.
 	p.name += "-watch"
-	writeFile(t, p.dir, "compose.e2e.yml", fmt.Sprintf("services:\n  shell:\n    image: %s/e2e/example-shell:compose-watch\n    ports: !reset []\n",
+	rigtest.WriteFile(t, p.dir, "compose.e2e.yml", fmt.Sprintf("services:\n  shell:\n    image: %s/e2e/example-shell:compose-watch\n    ports: !reset []\n",
 		os.Getenv("RIG_REGISTRY")))
 	p.compose("up", "-d", "--build")
 	c := p.container()
 	out := c.follow()
-	out.wait("ticker version 1, pid ")
+	out.Wait("ticker version 1, pid ")
 	first := c.state()
 
 	// As TestComposeWatchPython does: the plugin binary itself, so that
@@ -158,13 +160,13 @@ func TestComposeWatchRestartWait(t *testing.T) {
 			t.Logf("output of docker compose watch:\n%s", watchOut)
 		}
 	})
-	watchOut.wait("Watch enabled")
+	watchOut.Wait("Watch enabled")
 
-	edit(t, p.dir, "ticker.sh", "version=1", "version=2")
-	out.wait("ticker version 2, pid ")
-	watchOut.wait("started and stayed up 1s (generation 2)")
+	rigtest.Edit(t, p.dir, "ticker.sh", "version=1", "version=2")
+	out.Wait("ticker version 2, pid ")
+	watchOut.Wait("started and stayed up 1s (generation 2)")
 
-	writeFile(t, p.dir, "ticker.sh", "#!/bin/sh\necho \"ticker version 3 failing on purpose\"\nexit 3\n")
-	watchOut.wait("exited with code 3")
+	rigtest.WriteFile(t, p.dir, "ticker.sh", "#!/bin/sh\necho \"ticker version 3 failing on purpose\"\nexit 3\n")
+	watchOut.Wait("exited with code 3")
 	c.checkNotRestarted(first)
 }
