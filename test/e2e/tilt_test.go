@@ -3,6 +3,7 @@ package e2e
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"io"
 	"os"
 	"os/exec"
@@ -179,7 +180,7 @@ type output struct {
 
 func (c *container) follow() *output {
 	c.t.Helper()
-	return startOutput(c.t, exec.Command("docker", "logs", "-f", c.id), os.Kill)
+	return startOutput(c.t, c.d.command(context.Background(), "docker", "logs", "-f", c.id), os.Kill)
 }
 
 // startOutput starts cmd with its stdout and stderr into an output, and
