@@ -86,11 +86,7 @@ func Builds(ctx context.Context, o BuildOptions) ([]Figure, error) {
 	wt := Figure{Name: "warm rebuild vs two-image flow (median)", Value: s(warm[0]), Unit: "s", Samples: len(warm[0])}.
 		compare("restart_process two-image", s(warm[2]))
 	wt = wt.target("≤ 0.50×", wt.ratio() <= 0.50)
-	var added []float64
-	for r := range warm[0] {
-		added = append(added, warm[0][r]-warm[1][r])
-	}
-	wa := Figure{Name: "warm rebuild time added to upstream (paired median)", Value: median(added), Unit: "ms", Samples: len(added),
+	wa := Figure{Name: "warm rebuild time added to upstream (paired median)", Value: pairedAdded(warm), Unit: "ms", Samples: len(warm[0]),
 		Note: "median over rounds of (ours − upstream) in the same round: the frontend's fixed cost per build"}
 	cu := Figure{Name: "cold build vs upstream (median)", Value: s(cold[0]), Unit: "s", Samples: len(cold[0]),
 		Note: "--no-cache on every build of the flow; base image blobs stay in buildkitd's content store"}.
@@ -105,7 +101,7 @@ func Builds(ctx context.Context, o BuildOptions) ([]Figure, error) {
 // flow's helper image, which no edit changes. edit changes one line of the
 // flow's app.sh, so that it prints version (with the flow's letter).
 func newFlows(ctx context.Context, o BuildOptions) ([]*flow, func(f *flow, version string) error, error) {
-	dockerfile, err := os.ReadFile(filepath.Join(o.App, "Dockerfile"))
+	dockerfile, upstreamDockerfile, err := withUpstream(o.App, o.Upstream)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -113,11 +109,6 @@ func newFlows(ctx context.Context, o BuildOptions) ([]*flow, func(f *flow, versi
 	if err != nil {
 		return nil, nil, err
 	}
-	first, body, _ := bytes.Cut(dockerfile, []byte("\n"))
-	if !bytes.HasPrefix(first, []byte("# syntax=")) {
-		return nil, nil, errors.Errorf("%s/Dockerfile must start with # syntax=", o.App)
-	}
-	upstreamDockerfile := append([]byte("# syntax="+o.Upstream+"\n"), body...)
 	ref := func(name string) string { return o.Registry + "/restart-bench/" + name + ":" + o.Tag }
 	dir := filepath.Join(o.Dir, "builds")
 
@@ -226,6 +217,21 @@ func buildctl(ctx context.Context, dir, image string, noCache bool) (time.Durati
 		args = append(args, "--no-cache")
 	}
 	return timed(ctx, nil, args...)
+}
+
+// withUpstream reads dir's Dockerfile, whose first line must be a
+// `# syntax=` line, and returns it and the same Dockerfile with the upstream
+// frontend image on that line instead.
+func withUpstream(dir, upstream string) (ours, theirs []byte, err error) {
+	ours, err = os.ReadFile(filepath.Join(dir, "Dockerfile"))
+	if err != nil {
+		return nil, nil, err
+	}
+	first, body, _ := bytes.Cut(ours, []byte("\n"))
+	if !bytes.HasPrefix(first, []byte("# syntax=")) {
+		return nil, nil, errors.Errorf("%s/Dockerfile must start with # syntax=", dir)
+	}
+	return ours, append([]byte("# syntax="+upstream+"\n"), body...), nil
 }
 
 func tagOf(image string) string {

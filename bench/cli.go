@@ -20,12 +20,13 @@ import (
 //	bench liveupdate --image IMAGE --app DIR --out FILE
 //	bench noshell    --image NAME=IMAGE... --out FILE
 //	bench builds     --app DIR --supervisor BIN --entr BIN --dir DIR --out FILE
+//	bench dockerbuilds --docker CLI --example DIR --dir DIR --out FILE
 //	bench size       --binaries DIR --dir DIR --out FILE
 //	bench kubernetes --kubeconfig FILE --app DIR --supervisor BIN --entr BIN --dir DIR --out FILE
 //	bench report     --started UNIX --load LOADAVG --results FILE FIGURES.json...
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: bench restart|sockets|idle|stop|liveupdate|noshell|builds|size|kubernetes|report [flags]; see package bench")
+		fmt.Fprintln(stderr, "usage: bench restart|sockets|idle|stop|liveupdate|noshell|builds|dockerbuilds|coldstart|size|kubernetes|report [flags]; see package bench")
 		return 2
 	}
 	fs := flag.NewFlagSet("bench "+args[0], flag.ContinueOnError)
@@ -107,6 +108,17 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.StringVar(&o.Kubeconfig, "kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig of the cluster")
 		fs.IntVar(&o.Samples, "samples", 10, "round trips of each contender")
 		run = func() ([]Figure, error) { return Kubernetes(ctx, o) }
+	case "dockerbuilds":
+		var o DockerBuildOptions
+		fs.StringVar(&o.Docker, "docker", "docker", "the docker CLI (DOCKER_HOST names the daemon)")
+		fs.StringVar(&o.Daemon, "daemon", "Docker", "the daemon's name in the figures")
+		fs.StringVar(&o.Example, "example", "examples/go-server", "examples/go-server")
+		fs.StringVar(&o.Dir, "dir", "", "scratch directory")
+		fs.StringVar(&o.Tag, "tag", "bench", "tag of every image")
+		fs.StringVar(&o.Upstream, "upstream", "docker/dockerfile-upstream:v0.34.2", "upstream frontend image")
+		fs.IntVar(&o.Warm, "warm", 9, "warm rebuilds of each flow")
+		fs.IntVar(&o.Cold, "cold", 5, "cold builds of each flow")
+		run = func() ([]Figure, error) { return DockerBuilds(ctx, o) }
 	case "size":
 		var o SizeOptions
 		fs.StringVar(&o.Binaries, "binaries", "", "directory with app-<arch>, supervisor-<arch> and floor-<arch> for each platform")

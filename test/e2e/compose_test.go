@@ -12,14 +12,14 @@ import (
 	"github.com/tilt-dev/restart-frontend/test/rigtest"
 )
 
-// TestComposeShell runs examples/shell with Docker Compose, as
+// testComposeShell runs examples/shell with Docker Compose, as
 // `tilt up -- --compose` does: `docker compose up --build` with the example's
 // docker-compose.yml, whose environment sets RESTART_EXIT_POLICY=continue at
 // run time. A live update makes the script crash: the container stays up,
 // with the synced files, and the next live update (the fix) starts the app
 // again. Files go in as Tilt's do for Compose (tar through docker exec);
 // the trigger goes through `docker compose exec`.
-func TestComposeShell(t *testing.T) {
+func testComposeShell(t *testing.T) {
 	t.Parallel()
 	p := newComposeProject(t, "shell", "shell")
 	p.compose("up", "-d", "--build")
@@ -58,10 +58,10 @@ func TestComposeShell(t *testing.T) {
 	}
 }
 
-// TestComposeWatchPython runs examples/python with Compose alone: `docker
+// testComposeWatchPython runs examples/python with Compose alone: `docker
 // compose watch` syncs a saved file (its develop.watch section) and the
 // image's RESTART_WATCH=/app restarts the app, not the container.
-func TestComposeWatchPython(t *testing.T) {
+func testComposeWatchPython(t *testing.T) {
 	t.Parallel()
 	p := newComposeProject(t, "python", "python")
 	p.compose("up", "-d", "--build")
@@ -77,6 +77,7 @@ func TestComposeWatchPython(t *testing.T) {
 	plugin := strings.TrimSpace(run(t, nil, "docker", "info", "--format",
 		`{{range .ClientInfo.Plugins}}{{if eq .Name "compose"}}{{.Path}}{{end}}{{end}}`))
 	watch := exec.Command(plugin, append(p.args()[1:], "watch", "--no-up")...)
+	watch.Env = daemonOf(t).env()
 	watchOut := startOutput(t, watch, syscall.SIGTERM)
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -104,7 +105,7 @@ type composeProject struct {
 
 func newComposeProject(t *testing.T, example, service string) *composeProject {
 	t.Helper()
-	if _, err := tryRun(nil, "docker", "compose", "version"); err != nil {
+	if _, err := tryRunOn(daemonOf(t), nil, "docker", "compose", "version"); err != nil {
 		t.Skipf("docker compose is not installed as a CLI plugin in DOCKER_CONFIG (%s): `make rig` builds it "+
 			"from hack/tools/compose unless RIG_COMPOSE=0: %v", os.Getenv("DOCKER_CONFIG"), err)
 	}
@@ -116,7 +117,9 @@ func newComposeProject(t *testing.T, example, service string) *composeProject {
 		name:         fmt.Sprintf("rf-e2e-%s-%d", example, os.Getpid()),
 		composeFiles: []string{filepath.Join(dir, "docker-compose.yml"), filepath.Join(dir, "compose.e2e.yml")},
 	}
-	t.Cleanup(func() { _, _ = tryRun(nil, append([]string{"docker"}, append(p.args(), "down", "-t", "0")...)...) })
+	t.Cleanup(func() {
+		_, _ = tryRunOn(daemonOf(t), nil, append([]string{"docker"}, append(p.args(), "down", "-t", "0")...)...)
+	})
 	return p
 }
 
@@ -137,7 +140,7 @@ func (p *composeProject) compose(args ...string) string {
 // container returns the service's container.
 func (p *composeProject) container() *container {
 	p.t.Helper()
-	c := &container{t: p.t, id: strings.TrimSpace(p.compose("ps", "-q", p.service))}
+	c := &container{t: p.t, d: daemonOf(p.t), id: strings.TrimSpace(p.compose("ps", "-q", p.service))}
 	if c.id == "" {
 		p.t.Fatalf("docker compose ps found no container for the service %s", p.service)
 	}

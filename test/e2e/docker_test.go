@@ -5,19 +5,19 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 )
 
 // builders are the three ways users build: BuildKit's own client, buildx
-// with the rig's buildkitd (remote driver), and the Docker daemon's BuildKit
-// (what Tilt's docker_build uses through the Engine API).
+// with the rig's buildkitd (remote driver), and the test's Docker daemon's
+// BuildKit (what Tilt's docker_build uses through the Engine API).
 var builders = []string{"buildctl", "buildx", "docker"}
 
 // build builds the Dockerfile in dir with builder and returns an image name
-// the rig's dockerd can run. args are build args, NAME=VALUE.
+// the test's daemon (daemonOf) can run. args are build args, NAME=VALUE.
+// builder "docker" is `docker build` on that daemon's own BuildKit.
 func build(t *testing.T, builder, dir, name string, args ...string) string {
 	t.Helper()
 	return buildImage(t, builder, dir, name, buildOptions{args: args})
@@ -32,7 +32,8 @@ type buildOptions struct {
 // buildImage is build with options.
 func buildImage(t *testing.T, builder, dir, name string, o buildOptions) string {
 	t.Helper()
-	image := os.Getenv("RIG_REGISTRY") + "/e2e/" + name + ":" + builder
+	d := daemonOf(t)
+	image := os.Getenv("RIG_REGISTRY") + "/e2e/" + name + ":" + d.tag(builder)
 	var cmd []string
 	switch builder {
 	case "buildctl":
@@ -68,21 +69,28 @@ func buildImage(t *testing.T, builder, dir, name string, o buildOptions) string 
 }
 
 // run runs a command with stdin and returns its stdout; it fails the test
-// with the command's output when the command fails.
+// with the command's output when the command fails. A docker command goes to
+// the test's daemon.
 func run(t *testing.T, stdin []byte, args ...string) string {
 	t.Helper()
-	out, err := tryRun(stdin, args...)
+	out, err := tryRunOn(daemonOf(t), stdin, args...)
 	if err != nil {
 		t.Fatalf("%s: %v", strings.Join(args, " "), err)
 	}
 	return out
 }
 
-// tryRun runs a command and returns its stdout; its error carries stderr.
+// tryRun runs a command and returns its stdout; its error carries stderr. A
+// docker command goes to docker20.
 func tryRun(stdin []byte, args ...string) (string, error) {
+	return tryRunOn(rigDaemons()[0], stdin, args...)
+}
+
+// tryRunOn is tryRun with a docker command sent to d.
+func tryRunOn(d *daemon, stdin []byte, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+	cmd := d.command(ctx, args...)
 	if stdin != nil {
 		cmd.Stdin = bytes.NewReader(stdin)
 	}
@@ -97,6 +105,7 @@ func tryRun(stdin []byte, args ...string) (string, error) {
 // container is a running container that is removed when the test ends.
 type container struct {
 	t  *testing.T
+	d  *daemon // where it runs
 	id string
 }
 
@@ -104,20 +113,20 @@ func runContainer(t *testing.T, args ...string) *container {
 	t.Helper()
 	id := strings.TrimSpace(run(t, nil, append([]string{"docker", "run", "-d", "--network", "none"}, args...)...))
 	t.Cleanup(func() {
-		c := &container{t: t, id: id}
+		c := &container{t: t, d: daemonOf(t), id: id}
 		if t.Failed() {
 			t.Logf("output of container %.12s:\n%s", id, c.logs())
 		}
-		_, _ = tryRun(nil, "docker", "rm", "-f", id)
+		_, _ = tryRunOn(c.d, nil, "docker", "rm", "-f", id)
 	})
-	return &container{t: t, id: id}
+	return &container{t: t, d: daemonOf(t), id: id}
 }
 
 // logs returns the container's output, stdout and stderr interleaved.
 func (c *container) logs() string {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	out, _ := exec.CommandContext(ctx, "docker", "logs", c.id).CombinedOutput()
+	out, _ := c.d.command(ctx, "docker", "logs", c.id).CombinedOutput()
 	return string(out)
 }
 

@@ -24,17 +24,17 @@ import (
 //   - the container never restarted: same id and start time, RestartCount 0;
 //   - the synced files are in the container, and deleted ones are not.
 //
-// TestExamplesOtherBuilders builds each example once more with buildctl or
+// testExamplesOtherBuilders builds each example once more with buildctl or
 // buildx (the rig's buildkitd) and checks that it starts.
 //
 // Their images are named e2e/example-NAME:BUILDER, apart from the other
 // tests' (which run in parallel with them).
 
-// TestExampleGoServer follows examples/go-server/Tiltfile: the binary is
+// testExampleGoServer follows examples/go-server/Tiltfile: the binary is
 // compiled on the host (local_resource), the image's dev target takes it,
 // and a live update syncs a new build/app to /app/app and writes the trigger
 // with a shell, as the image's non-root user.
-func TestExampleGoServer(t *testing.T) {
+func testExampleGoServer(t *testing.T) {
 	t.Parallel()
 	dir := rigtest.CopyExample(t, "go-server")
 	goBuild(t, dir, "build/app")
@@ -82,11 +82,11 @@ func TestExampleGoServer(t *testing.T) {
 	}
 }
 
-// TestExampleShell follows examples/shell/Tiltfile on its shell-form CMD:
+// testExampleShell follows examples/shell/Tiltfile on its shell-form CMD:
 // a changed script and message file are synced, a deleted message is
 // removed with rm -rf, and the trigger restarts both the shell and the
 // script it runs.
-func TestExampleShell(t *testing.T) {
+func testExampleShell(t *testing.T) {
 	t.Parallel()
 	dir := rigtest.CopyExample(t, "shell")
 	c := runContainer(t, build(t, "docker", dir, "example-shell"))
@@ -121,17 +121,17 @@ func TestExampleShell(t *testing.T) {
 	if got := string(c.readFile("/app/messages/new.txt")); got != "synced by the live update\n" {
 		t.Errorf("/app/messages/new.txt = %q", got)
 	}
-	if _, err := tryRun(nil, "docker", "exec", c.id, "test", "!", "-e", "/app/messages/old.txt"); err != nil {
+	if _, err := tryRunOn(c.d, nil, "docker", "exec", c.id, "test", "!", "-e", "/app/messages/old.txt"); err != nil {
 		t.Errorf("/app/messages/old.txt is still in the container: %v", err)
 	}
 }
 
-// TestExamplePython follows examples/python/Tiltfile: built with
+// testExamplePython follows examples/python/Tiltfile: built with
 // RESTART_WATCH=/app and RESTART_EXIT_POLICY=continue, a live update is a
 // sync alone. A change restarts the interpreter on the new source; a change
 // that makes the app crash leaves the container up, and the fix starts the
 // app again.
-func TestExamplePython(t *testing.T) {
+func testExamplePython(t *testing.T) {
 	t.Parallel()
 	dir := rigtest.CopyExample(t, "python")
 	c := runContainer(t, build(t, "docker", dir, "example-python", "RESTART_WATCH=/app", "RESTART_EXIT_POLICY=continue"))
@@ -184,18 +184,18 @@ func TestExamplePython(t *testing.T) {
 	}
 }
 
-// TestExampleScratch updates examples/scratch's default image, which holds
+// testExampleScratch updates examples/scratch's default image, which holds
 // nothing but the binary: no tar for Tilt's sync, so the new binary goes in
 // with `docker cp` (the daemon writes it), and the trigger is the list-form
 // run step that needs no shell.
-func TestExampleScratch(t *testing.T) {
+func testExampleScratch(t *testing.T) {
 	t.Parallel()
 	dir := rigtest.CopyExample(t, "scratch")
 	c := runContainer(t, build(t, "docker", dir, "example-scratch"))
 	out := c.follow()
 	out.Wait("counter v1: pid ")
 	first, old := c.state(), c.appProcs()
-	if _, err := tryRun(nil, "docker", "exec", c.id, "sh", "-c", "true"); err == nil {
+	if _, err := tryRunOn(c.d, nil, "docker", "exec", c.id, "sh", "-c", "true"); err == nil {
 		t.Fatal("the scratch image has a shell")
 	}
 
@@ -216,10 +216,10 @@ func TestExampleScratch(t *testing.T) {
 	}
 }
 
-// TestExampleScratchTilt follows examples/scratch/Tiltfile: the dev target
+// testExampleScratchTilt follows examples/scratch/Tiltfile: the dev target
 // (the host-compiled binary) built with RESTART_TOOLS=on, so that Tilt's tar
 // sync works on scratch, and the list-form trigger.
-func TestExampleScratchTilt(t *testing.T) {
+func testExampleScratchTilt(t *testing.T) {
 	t.Parallel()
 	dir := rigtest.CopyExample(t, "scratch")
 	goBuild(t, dir, "build/counter")
@@ -239,11 +239,11 @@ func TestExampleScratchTilt(t *testing.T) {
 	checkSynced(t, c, filepath.Join(dir, "build", "counter"), "/counter")
 }
 
-// TestExamplesOtherBuilders builds each example once with the rig's
+// testExamplesOtherBuilders builds each example once with the rig's
 // buildkitd, through buildx or buildctl, and checks that it starts under
 // the supervisor. go-server runs with arguments, which replace CMD only, as
 // Kubernetes args: and Compose command: do.
-func TestExamplesOtherBuilders(t *testing.T) {
+func testExamplesOtherBuilders(t *testing.T) {
 	for _, tc := range []struct {
 		example, builder string
 		args             []string // build args
@@ -267,8 +267,8 @@ func TestExamplesOtherBuilders(t *testing.T) {
 	}
 }
 
-// goArch is the architecture of the rig's Docker daemon, which the host's
-// go build must target.
+// goArch is the architecture of the rig's Docker daemons (both run on this
+// host), which the host's go build must target.
 var goArch = sync.OnceValues(func() (string, error) {
 	out, err := tryRun(nil, "docker", "version", "--format", "{{.Server.Arch}}")
 	return strings.TrimSpace(out), err
@@ -289,7 +289,7 @@ func goBuild(t *testing.T, dir, out string) {
 func httpGet(c *container, port int) string {
 	c.t.Helper()
 	script := fmt.Sprintf(`import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:%d/").read().decode())`, port)
-	if _, err := tryRun(nil, "docker", "exec", c.id, "python", "--version"); err == nil {
+	if _, err := tryRunOn(c.d, nil, "docker", "exec", c.id, "python", "--version"); err == nil {
 		return c.exec(nil, "python", "-c", script)
 	}
 	return c.exec(nil, "bash", "-c", fmt.Sprintf(

