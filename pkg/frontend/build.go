@@ -52,6 +52,9 @@ const (
 	// the result: set by an inner run of this frontend, read by an outer one
 	// when a build is forwarded through it twice.
 	keyApplied = "restart-frontend.applied"
+	// historyComment marks the history entries of the supervisor's layers,
+	// as upstream's carry "buildkit.dockerfile.v0".
+	historyComment = "restart-frontend"
 )
 
 // Build is the frontend's BuildFunc.
@@ -226,10 +229,6 @@ func (a *appender) platform(ctx context.Context, ref client.Reference, cfg, epoc
 	if err != nil {
 		return nil, nil, err
 	}
-	newCfg, err := json.Marshal(wrapped)
-	if err != nil {
-		return nil, nil, errors.Wrap(err, "failed to marshal the image config")
-	}
 
 	base := bkllb.Scratch()
 	if ref != nil {
@@ -250,10 +249,19 @@ func (a *appender) platform(ctx context.Context, ref client.Reference, cfg, epoc
 			return nil, nil, err
 		}
 	}
-	st, err := llb.Append(base, llb.Layer{Source: a.source, Platform: p, Trigger: a.opts.Trigger(), Tools: tools, Epoch: created, Merge: a.merge,
+	st, layers, err := llb.Append(base, llb.Layer{Source: a.source, Platform: p, Trigger: a.opts.Trigger(), Tools: tools, Epoch: created, Merge: a.merge,
 		Location: a.dockerfile.Location(a.requestRange())})
 	if err != nil {
 		return nil, nil, err
+	}
+	dated := created
+	if len(epoch) == 0 {
+		dated = time.Now().UTC()
+	}
+	wrapped.History = append(wrapped.History, history(layers, dated)...)
+	newCfg, err := json.Marshal(wrapped)
+	if err != nil {
+		return nil, nil, errors.Wrap(err, "failed to marshal the image config")
 	}
 	def, err := st.Marshal(ctx, bkllb.Platform(p))
 	if err != nil {
@@ -329,6 +337,19 @@ func describeFile(mode os.FileMode, size int64) string {
 		return "a device"
 	}
 	return "a special file (" + mode.String() + ")"
+}
+
+// history returns the image's history entries for the layers the
+// supervisor adds, as upstream writes one for each layer of the Dockerfile:
+// dated with the build's SOURCE_DATE_EPOCH when it has one, else now. Without
+// them the exporter would date the layers with their creation in its cache,
+// which for the layer every image shares is the first build that made it.
+func history(layers []string, created time.Time) []ocispecs.History {
+	h := make([]ocispecs.History, 0, len(layers))
+	for _, what := range layers {
+		h = append(h, ocispecs.History{Created: &created, CreatedBy: "[restart] " + what, Comment: historyComment})
+	}
+	return h
 }
 
 // layerTime is the modification time of the files the layer adds: the

@@ -100,9 +100,18 @@ func TestAppend(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			st, err := Append(base, Layer{Source: source, Platform: platforms.MustParse("linux/arm64"), Trigger: tc.trigger, Tools: tc.tools, Epoch: epoch, Merge: tc.merge})
+			st, layers, err := Append(base, Layer{Source: source, Platform: platforms.MustParse("linux/arm64"), Trigger: tc.trigger, Tools: tc.tools, Epoch: epoch, Merge: tc.merge})
 			if err != nil {
 				t.Fatal(err)
+			}
+			var wantLayers []string // one per FileOp: a merge adds no layer of its own
+			for _, op := range tc.wantOps {
+				if op != "[restart] append supervisor layer" {
+					wantLayers = append(wantLayers, strings.TrimPrefix(op, "[restart] "))
+				}
+			}
+			if strings.Join(layers, "|") != strings.Join(wantLayers, "|") {
+				t.Errorf("layers = %q, want %q", layers, wantLayers)
 			}
 			ops := marshal(t, st)
 
@@ -187,7 +196,7 @@ func TestAppendMapsEveryStepToTheLocation(t *testing.T) {
 	sm := bkllb.NewSourceMap(nil, "Dockerfile", "Dockerfile", df)
 	line1 := []*pb.Range{{Start: &pb.Position{Line: 1}, End: &pb.Position{Line: 1, Character: 33}}}
 	for _, merge := range []bool{true, false} {
-		st, err := Append(bkllb.Image("docker.io/library/busybox:latest"), Layer{
+		st, _, err := Append(bkllb.Image("docker.io/library/busybox:latest"), Layer{
 			Source: bkllb.Image("docker.io/tiltdev/restart-frontend:latest"), Platform: platforms.MustParse("linux/arm64"),
 			Trigger: "/tmp/restart", Epoch: time.Unix(0, 0), Merge: merge, Location: sm.Location(line1),
 		})
