@@ -17,6 +17,10 @@ test: rig image ## Unit, integration and end-to-end tests on the rig (what CI ru
 test-unit: ## Unit tests only: no rig, seconds
 	go test -short ./...
 
+.PHONY: buildkit-suite
+buildkit-suite: rig image ## BuildKit's own Dockerfile suite, builtin frontend and ours (in make test)
+	./hack/buildkit-suite
+
 .PHONY: bench
 bench: rig image ## Benchmarks beside the alternatives; writes bench/results.json
 	./hack/bench

@@ -152,7 +152,7 @@ func compareConfigs(up, ours map[string]any, added int) []string {
 	} else {
 		or["diff_ids"] = ud
 	}
-	// The exporter records each added layer under its progress name, at
+	// The frontend records each added layer under its progress name, at
 	// the build's epoch.
 	uh, oh := list(up["history"]), list(ours["history"])
 	if len(oh) != len(uh)+added || !reflect.DeepEqual(oh[:len(uh)], uh) {
