@@ -205,7 +205,7 @@ cgroupRoot: /$K8S_CGROUP
 failSwapOn: false
 podLogsDir: $K8S_POD_LOGS
 volumePluginDir: $K8S_KUBELET_ROOT/volume-plugins
-# The API server's host checks nothing else on this machine's iptables.
+# No KUBE-* chains in the host's iptables: nothing here uses them (no kube-proxy).
 makeIPTablesUtilChains: false
 clusterDomain: cluster.local
 resolvConf: /etc/resolv.conf
