@@ -23,7 +23,9 @@ K8S_POD_LOGS=$K8S_DIR/pod-logs
 K8S_BRIDGE=rfk8s$(rig_hash k8s 8)
 K8S_CGROUP=rf-k8s-$(rig_hash k8s)
 # The kubelet sets these host-wide at start (KernelTunableModify): `up` keeps
-# their values from before, `down` puts them back.
+# their values from before any rig's kubelet ran in a file shared by every
+# checkout, and the `down` that stops the host's last kubelet puts them back.
+K8S_SYSCTL_ORIG=$RIG_CACHE/kubelet-sysctl.orig
 K8S_SYSCTLS=(vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops kernel.keys.root_maxkeys kernel.keys.root_maxbytes)
 # pause.c is static C.
 PACKAGES+=(gcc libc6-dev)
@@ -280,8 +282,8 @@ kubelet_up() {
   changed=0
   if ! pid_of kubelet >/dev/null; then
     port_for kubernetes/kubelet >/dev/null
-    if [ ! -f "$K8S_DIR/sysctl.orig" ]; then
-      for key in "${K8S_SYSCTLS[@]}"; do echo "$key=$(sysctl -n "$key")"; done >"$K8S_DIR/sysctl.orig"
+    if [ ! -f "$K8S_SYSCTL_ORIG" ] && [ -z "$(other_kubelets)" ]; then
+      for key in "${K8S_SYSCTLS[@]}"; do echo "$key=$(sysctl -n "$key")"; done >"$K8S_SYSCTL_ORIG"
     fi
   fi
   if k8s_kubeconfig kubelet; then changed=1; fi
@@ -310,19 +312,42 @@ kubelet_stop_pods() {
   done
 }
 
+# other_kubelets prints the pids of the kubelets that run on this host
+# besides this rig's (other checkouts' rigs), to leave the kernel settings
+# to the last one.
+other_kubelets() {
+  local p mine
+  mine=$(pid_of kubelet) || mine=
+  for p in /proc/[0-9]*; do
+    [ "${p#/proc/}" != "$mine" ] || continue
+    if [ "$(basename "$(readlink "$p/exe" 2>/dev/null)")" = kubelet ]; then echo "${p#/proc/}"; fi
+  done
+}
+
+# kubelet_shims prints the pids of the shims of the kubelet's containerd:
+# those that name its socket.
+kubelet_shims() {
+  local p
+  for p in /proc/[0-9]*; do
+    [ "$(basename "$(readlink "$p/exe" 2>/dev/null)")" = containerd-shim-runc-v2 ] || continue
+    if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "-address $K8S_CTR_SOCK "; then echo "${p#/proc/}"; fi
+  done
+}
+
 kubelet_down() {
   local f pid key value
   stop_daemon kubelet
   if pid_of k8s-containerd >/dev/null; then kubelet_stop_pods; fi
   stop_daemon k8s-containerd
-  # Shims that containerd could not stop (a containerd killed hard).
-  for f in "$K8S_CTR_STATE"/io.containerd.runtime.v2.task/*/*/shim.pid; do
+  # What containerd could not stop (it was killed hard): each container's
+  # init, if it still runs in the pods' cgroup (a pid namespace ends with its
+  # init), then the shims.
+  for f in "$K8S_CTR_STATE"/io.containerd.runtime.v2.task/k8s.io/*/init.pid; do
     [ -f "$f" ] || continue
     pid=$(cat "$f")
-    if [ "$(basename "$(readlink "/proc/$pid/exe" 2>/dev/null)")" = containerd-shim-runc-v2 ]; then
-      stop_pid containerd-shim "$pid"
-    fi
+    if grep -qF "/$K8S_CGROUP/" "/proc/$pid/cgroup" 2>/dev/null; then kill -KILL "$pid"; fi
   done
+  for pid in $(kubelet_shims); do stop_pid containerd-shim "$pid"; done
   # The kubelet bind-mounts its root folder onto itself, too.
   unmount_below "$K8S_CTR_STATE" "$K8S_DIR"
   remove_bridge "$K8S_BRIDGE"
@@ -334,11 +359,11 @@ kubelet_down() {
   if [ -d /var/log/containers ]; then
     find /var/log/containers -maxdepth 1 -type l -lname "$K8S_POD_LOGS/*" -delete
   fi
-  if [ -f "$K8S_DIR/sysctl.orig" ]; then
+  if [ -f "$K8S_SYSCTL_ORIG" ] && [ -z "$(other_kubelets)" ]; then
     while IFS='=' read -r key value; do
       sysctl -q -w "$key=$value" >/dev/null || log "cannot restore $key=$value"
-    done <"$K8S_DIR/sysctl.orig"
-    rm -f "$K8S_DIR/sysctl.orig"
+    done <"$K8S_SYSCTL_ORIG"
+    rm -f "$K8S_SYSCTL_ORIG"
   fi
 }
 
