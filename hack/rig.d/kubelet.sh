@@ -128,6 +128,9 @@ state = "$K8S_CTR_STATE"
     runtime_type = 'io.containerd.runc.v2'
     [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
       BinaryName = "$CONTAINERD_BIN/runc"
+      # runc's state, by default in /run/containerd/runc, shared by every
+      # containerd on the host.
+      Root = "$K8S_CTR_STATE/runc"
       SystemdCgroup = false
   [plugins.'io.containerd.cri.v1.runtime'.cni]
     bin_dirs = ["$K8S_CNI_BIN"]
@@ -309,7 +312,20 @@ kubelet_stop_pods() {
   for id in $("${ctr[@]}" containers ls -q 2>/dev/null); do
     "${ctr[@]}" tasks delete -f "$id" >/dev/null 2>&1 || true
     "${ctr[@]}" containers delete "$id" >/dev/null 2>&1 || true
+    # The CNI result cache (host-wide, /var/lib/cni) of a sandbox that was
+    # never torn down through the CRI.
+    rm -f /var/lib/cni/results/*-"$id"-*
   done
+}
+
+# kubelet_host_leftovers removes, once the host's last kubelet has stopped,
+# what kubelets make in host-wide places whatever their configuration: the
+# device-plugin socket (a fixed path), and the folders that the kubelet and
+# the CNI result cache leave empty.
+kubelet_host_leftovers() {
+  [ -z "$(other_kubelets)" ] || return 0
+  rm -f /var/lib/kubelet/device-plugins/kubelet.sock
+  rmdir /var/lib/kubelet/device-plugins /var/lib/kubelet /var/lib/cni/results /var/lib/cni /var/log/containers 2>/dev/null || true
 }
 
 # other_kubelets prints the pids of the kubelets that run on this host
@@ -359,6 +375,7 @@ kubelet_down() {
   if [ -d /var/log/containers ]; then
     find /var/log/containers -maxdepth 1 -type l -lname "$K8S_POD_LOGS/*" -delete
   fi
+  kubelet_host_leftovers
   if [ -f "$K8S_SYSCTL_ORIG" ] && [ -z "$(other_kubelets)" ]; then
     while IFS='=' read -r key value; do
       sysctl -q -w "$key=$value" >/dev/null || log "cannot restore $key=$value"

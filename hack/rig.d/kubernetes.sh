@@ -214,7 +214,7 @@ kubernetes_up() {
   ensure_daemon kube-controller-manager "$changed" "$BIN/kube-controller-manager" \
     --kubeconfig="$K8S_DIR/controller-manager.kubeconfig" --secure-port=0 --leader-elect=false \
     --use-service-account-credentials=true --service-account-private-key-file="$K8S_PKI/sa.key" \
-    --root-ca-file="$K8S_PKI/ca.crt" --profiling=false
+    --root-ca-file="$K8S_PKI/ca.crt" --flex-volume-plugin-dir="$K8S_DIR/flexvolume" --profiling=false
   ensure_daemon kube-scheduler "$changed" "$BIN/kube-scheduler" \
     --kubeconfig="$K8S_DIR/scheduler.kubeconfig" --secure-port=0 --leader-elect=false --profiling=false
   # Pods are refused until their namespace's service account exists.
