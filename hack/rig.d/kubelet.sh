@@ -44,9 +44,15 @@ kubelet_tools() {
   done
 }
 
-# pause_dir prints Kubernetes' build/pause at the pinned release (in the
-# module cache); pause_tag its version, which is containerd's sandbox image.
-pause_dir() { echo "$(cd "$K8S_TOOLS" && GOWORK=off go list -m -f '{{.Dir}}' k8s.io/kubernetes)/build/pause"; }
+# pause_dir prints Kubernetes' build/pause at the pinned release, from the
+# module cache (downloaded again if the cache was cleaned while the binaries
+# stayed cached); pause_tag its version, containerd's sandbox image.
+pause_dir() {
+  local dir
+  dir=$(cd "$K8S_TOOLS" && GOWORK=off GOFLAGS=-mod=readonly go mod download -json k8s.io/kubernetes |
+    sed -nE 's/^[[:space:]]*"Dir": "(.*)",?$/\1/p')
+  echo "$dir/build/pause"
+}
 pause_tag() { sed -nE 's/^TAG \?= (.*)$/\1/p' "$(pause_dir)/Makefile"; }
 
 # pause_image pushes registry.k8s.io/pause:TAG into the rig's registry (which
