@@ -6,8 +6,8 @@
 # `# syntax=tiltdev/restart-frontend`; the frontend copies the supervisor for
 # the image's platform out of this same image.
 #
-#   make image                                         # into the rig's registry
-#   docker buildx build --push -t tiltdev/restart-frontend:latest .   # publish
+#   make image                     # linux/amd64 and linux/arm64 into the rig's registry
+#   make release VERSION=1.2.3     # all platforms, tagged :1.2.3 :1.2 :1 :latest
 ARG GO_VERSION=1.26
 
 FROM --platform=$BUILDPLATFORM golang:${GO_VERSION}-bookworm AS base
@@ -17,10 +17,10 @@ COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod \
     go mod download
 
-FROM base AS build
+# The supervisors are the same for every platform of the frontend image: this
+# stage reads no TARGET* argument, so BuildKit builds it once for all of them.
+FROM base AS supervisors
 ARG VERSION=dev
-ARG TARGETOS
-ARG TARGETARCH
 # Keep in step with pkg/llb.Platforms (a unit test compares them).
 ARG SUPERVISOR_PLATFORMS="linux/amd64 linux/arm64 linux/arm/v7 linux/arm/v6 linux/386 linux/ppc64le linux/s390x linux/riscv64"
 RUN --mount=target=. \
@@ -28,7 +28,6 @@ RUN --mount=target=. \
     --mount=type=cache,target=/root/.cache/go-build <<EOT
   set -eu
   ldflags="-s -w -X github.com/tilt-dev/restart-frontend/pkg/version.Version=${VERSION}"
-  GOOS=$TARGETOS GOARCH=$TARGETARCH go build -trimpath -ldflags "$ldflags" -o /out/frontend ./cmd/frontend
   for platform in $SUPERVISOR_PLATFORMS; do
     IFS=/ read -r os arch variant <<EOP
 $platform
@@ -46,8 +45,23 @@ EOP
   chmod 0666 /out/supervisors/trigger
 EOT
 
+# The gateway binary, cross-compiled on the build platform for each target
+# platform (no emulation).
+FROM base AS frontend
+ARG VERSION=dev
+ARG TARGETOS
+ARG TARGETARCH
+ARG TARGETVARIANT
+RUN --mount=target=. \
+    --mount=type=cache,target=/go/pkg/mod \
+    --mount=type=cache,target=/root/.cache/go-build \
+    GOOS=$TARGETOS GOARCH=$TARGETARCH GOARM=${TARGETVARIANT#v} go build -trimpath \
+      -ldflags "-s -w -X github.com/tilt-dev/restart-frontend/pkg/version.Version=${VERSION}" \
+      -o /out/frontend ./cmd/frontend
+
 FROM scratch AS release
 LABEL moby.buildkit.frontend.network.none="true"
 LABEL moby.buildkit.frontend.caps="moby.buildkit.frontend.inputs,moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts,moby.buildkit.frontend.gitquerystring,moby.buildkit.frontend.contexts.zstd"
-COPY --from=build /out/ /
+COPY --from=supervisors /out/ /
+COPY --from=frontend /out/ /
 ENTRYPOINT ["/frontend"]

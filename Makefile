@@ -22,8 +22,12 @@ bench: rig image ## Benchmarks beside the alternatives; writes bench/results.jso
 	./hack/bench
 
 .PHONY: image
-image: rig ## Build the frontend image and push it into the rig's registry as tiltdev/restart-frontend
+image: rig ## Build the frontend image (linux/amd64, linux/arm64) into the rig's registry as tiltdev/restart-frontend
 	./hack/image
+
+.PHONY: release
+release: rig ## Release VERSION=x.y.z for all 8 platforms as :x.y.z :x.y :x :latest (RELEASE_REGISTRY, default the rig's)
+	VERSION="$(VERSION)" ./hack/release
 
 ##@ Rig: the daemons of hack/rig.d/ on loopback (registry, buildkitd, dockerd, Kubernetes), state in .rig/
 

@@ -15,6 +15,9 @@
 //   - [Restart]: trigger write to the new process's first line of output,
 //     supervisor vs entr -rz, on the host; and the same after a sync of 10
 //     files into a watched directory.
+//   - [Sockets]: requests refused while a server restarts 100 times under a
+//     request loop, with --listen, without, and with entr -rz; and the time
+//     restart --wait takes to return beside the restart latency.
 //   - [Stop]: docker stop of a wrapped image vs the same image built with
 //     RESTART_PROCESS=off, and the exit codes of both.
 //   - [Builds]: warm rebuild and cold build through our frontend vs the

@@ -14,6 +14,7 @@ import (
 // returns the exit code: 0, 1 when the step failed, 2 on bad usage.
 //
 //	bench restart    --supervisor BIN --entr BIN --app BIN --dir DIR --out FILE
+//	bench sockets    --supervisor BIN --entr BIN --server BIN --dir DIR --out FILE
 //	bench idle       --supervisor BIN --entr BIN --dir DIR --out FILE
 //	bench stop       --wrapped IMAGE --unwrapped IMAGE --out FILE
 //	bench liveupdate --image IMAGE --app DIR --out FILE
@@ -23,7 +24,7 @@ import (
 //	bench report     --started UNIX --load LOADAVG --results FILE FIGURES.json...
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: bench restart|idle|stop|liveupdate|noshell|builds|size|report [flags]; see package bench")
+		fmt.Fprintln(stderr, "usage: bench restart|sockets|idle|stop|liveupdate|noshell|builds|size|report [flags]; see package bench")
 		return 2
 	}
 	fs := flag.NewFlagSet("bench "+args[0], flag.ContinueOnError)
@@ -41,6 +42,15 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.DurationVar(&o.Gap, "gap", 100*time.Millisecond, "pause after each restart")
 		fs.IntVar(&o.WatchFiles, "watch-files", 10, "files per sync in the --watch variant")
 		run = func() ([]Figure, error) { return Restart(ctx, o) }
+	case "sockets":
+		var o SocketsOptions
+		fs.StringVar(&o.Supervisor, "supervisor", "", "supervisor binary")
+		fs.StringVar(&o.Entr, "entr", "/usr/bin/entr", "entr binary")
+		fs.StringVar(&o.Server, "server", "", "the server: cmd/benchserver binary")
+		fs.StringVar(&o.Dir, "dir", "", "scratch directory")
+		fs.IntVar(&o.Restarts, "restarts", 100, "restarts of each contender")
+		fs.DurationVar(&o.Gap, "gap", 100*time.Millisecond, "pause before each restart")
+		run = func() ([]Figure, error) { return Sockets(ctx, o) }
 	case "idle":
 		var o IdleOptions
 		fs.StringVar(&o.Supervisor, "supervisor", "", "supervisor binary")
@@ -85,12 +95,25 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.IntVar(&o.Warm, "warm", 25, "warm rebuilds of each flow")
 		fs.IntVar(&o.Cold, "cold", 7, "cold builds of each flow")
 		run = func() ([]Figure, error) { return Builds(ctx, o) }
+	case "coldstart":
+		var o ColdStartOptions
+		fs.StringVar(&o.App, "app", "bench/testdata/app", "the app's folder (Dockerfile starting with # syntax=)")
+		fs.StringVar(&o.Buildkitd, "buildkitd", "buildkitd", "buildkitd binary to start")
+		fs.StringVar(&o.Runc, "runc", "/usr/sbin/runc", "OCI runtime of its worker")
+		fs.StringVar(&o.Dir, "dir", "", "scratch directory")
+		fs.StringVar(&o.Registry, "registry", os.Getenv("RIG_REGISTRY"), "the docker.io mirror, and where images are pushed")
+		fs.StringVar(&o.Tag, "tag", "bench", "tag of every pushed image")
+		fs.StringVar(&o.Upstream, "upstream", "docker/dockerfile-upstream:v0.34.2", "upstream frontend image")
+		fs.IntVar(&o.Samples, "samples", 3, "cold builds of each flow, each on a new buildkitd")
+		run = func() ([]Figure, error) { return ColdStart(ctx, o) }
 	case "size":
 		var o SizeOptions
 		fs.StringVar(&o.Binaries, "binaries", "", "directory with app-<arch>, supervisor-<arch> and floor-<arch> for each platform")
 		fs.StringVar(&o.Dir, "dir", "", "scratch directory")
 		fs.StringVar(&o.Registry, "registry", os.Getenv("RIG_REGISTRY"), "registry to push to")
 		fs.StringVar(&o.Tag, "tag", "bench", "tag of every pushed image")
+		fs.StringVar(&o.Frontend, "frontend", "tiltdev/restart-frontend:latest", "frontend image whose size is measured")
+		fs.StringVar(&o.Upstream, "upstream", "docker/dockerfile-upstream:v0.34.2", "upstream frontend image to compare it with")
 		platforms := fs.String("platforms", "linux/amd64,linux/arm64", "comma-separated platforms")
 		run = func() ([]Figure, error) {
 			o.Platforms = strings.Split(*platforms, ",")

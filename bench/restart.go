@@ -61,7 +61,7 @@ func restartTrigger(ctx context.Context, o RestartOptions) ([]Figure, error) {
 			return nil, err
 		}
 	}
-	sup, err := startTool(ctx, "supervisor", filepath.Join(dir, "supervisor.log"), "",
+	sup, err := startTool(ctx, "supervisor", filepath.Join(dir, "supervisor.log"), "", 1,
 		o.Supervisor, "--trigger="+ours, "--", o.App)
 	if err != nil {
 		return nil, err
@@ -69,7 +69,7 @@ func restartTrigger(ctx context.Context, o RestartOptions) ([]Figure, error) {
 	defer sup.stop()
 	// As restart_process's wrapper does: the file name on stdin, -r restart,
 	// -z exit with the app; -n because the harness has no terminal.
-	entr, err := startTool(ctx, "entr", filepath.Join(dir, "entr.log"), theirs+"\n",
+	entr, err := startTool(ctx, "entr", filepath.Join(dir, "entr.log"), theirs+"\n", 1,
 		o.Entr, "-nrz", o.App)
 	if err != nil {
 		return nil, err
@@ -82,7 +82,8 @@ func restartTrigger(ctx context.Context, o RestartOptions) ([]Figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	note := "trigger: a content write (like `date > trigger`); app: cmd/benchapp, exits 0 on SIGTERM; entr run as `echo trigger | entr -nrz app`"
+	note := "trigger: a content write (like `date > trigger`); app: cmd/benchapp, exits 0 on SIGTERM; entr run as `echo trigger | entr -nrz app`" +
+		lostNote(sup, entr)
 	p50 := Figure{Name: "restart latency p50 (trigger write → new output)", Value: percentile(a, 50), Unit: "ms", Samples: len(a), Note: note}.
 		compare("entr -rz", percentile(b, 50))
 	p50 = p50.target("≤ 5 ms and ≤ 0.10× entr", p50.Value <= 5 && p50.ratio() <= 0.10)
@@ -110,13 +111,14 @@ func restartWatch(ctx context.Context, o RestartOptions) ([]Figure, error) {
 			}
 		}
 	}
-	sup, err := startTool(ctx, "supervisor --watch", filepath.Join(dir, "supervisor.log"), "",
+	// The supervisor watches the trigger's folder and the --watch folder.
+	sup, err := startTool(ctx, "supervisor --watch", filepath.Join(dir, "supervisor.log"), "", 2,
 		o.Supervisor, "--trigger="+filepath.Join(dir, "ours.trigger"), "--watch="+filepath.Join(dir, "ours"), "--", o.App)
 	if err != nil {
 		return nil, err
 	}
 	defer sup.stop()
-	entr, err := startTool(ctx, "entr", filepath.Join(dir, "entr.log"), strings.Join(theirFiles, "\n")+"\n",
+	entr, err := startTool(ctx, "entr", filepath.Join(dir, "entr.log"), strings.Join(theirFiles, "\n")+"\n", len(theirFiles),
 		o.Entr, "-nrz", o.App)
 	if err != nil {
 		return nil, err
@@ -130,7 +132,8 @@ func restartWatch(ctx context.Context, o RestartOptions) ([]Figure, error) {
 		return nil, err
 	}
 	note := fmt.Sprintf("a sync rewrites %d files; timed from the start of the last write; entr is fed the %d names; "+
-		"ours waits for --debounce (default 100ms) of quiet by design, so that a sync of two execs (rm -rf, tar) restarts once", o.WatchFiles, o.WatchFiles)
+		"ours waits for --debounce (default 100ms) of quiet by design, so that a sync of two execs (rm -rf, tar) restarts once", o.WatchFiles, o.WatchFiles) +
+		lostNote(sup, entr)
 	p50 := Figure{Name: fmt.Sprintf("restart with --watch p50 (%d files synced → new output)", o.WatchFiles), Value: percentile(a, 50), Unit: "ms", Samples: len(a), Note: note}.
 		compare("entr -rz on the files", percentile(b, 50))
 	p90 := Figure{Name: "restart with --watch p90", Value: percentile(a, 90), Unit: "ms", Samples: len(a)}.
@@ -139,7 +142,9 @@ func restartWatch(ctx context.Context, o RestartOptions) ([]Figure, error) {
 }
 
 // alternate takes o.Samples restarts of each tool, alternating which goes
-// first in each round, and returns the latencies in milliseconds.
+// first in each round, and returns the latencies in milliseconds. A restart
+// with no new output is a lost sample (counted in the tool's lost, for the
+// figure's note), not the end of the run; a tool that lost every sample is.
 func alternate(ctx context.Context, o RestartOptions, x, y *tool, fx, fy func() (time.Time, error)) ([]float64, []float64, error) {
 	var xs, ys []float64
 	for i := 0; i < o.Samples; i++ {
@@ -153,27 +158,56 @@ func alternate(ctx context.Context, o RestartOptions, x, y *tool, fx, fy func() 
 		}
 		for _, s := range order {
 			d, err := s.t.restart(ctx, s.f)
-			if err != nil {
+			switch {
+			case errors.Is(err, errNoOutput):
+				s.t.lost++
+				fmt.Fprintf(os.Stderr, "bench: restart: lost a sample: %v\n", err)
+			case err != nil:
 				return nil, nil, err
+			default:
+				*s.out = append(*s.out, ms(d))
 			}
-			*s.out = append(*s.out, ms(d))
 			if err := sleep(ctx, o.Gap); err != nil {
 				return nil, nil, err
 			}
 		}
 	}
+	for _, t := range []*tool{x, y} {
+		if t.lost == o.Samples {
+			return nil, nil, errors.Errorf("%s: every one of %d restarts lost: see %s", t.name, o.Samples, t.log)
+		}
+	}
 	return xs, ys, nil
+}
+
+// lostNote is what a figure's note says of the tools' lost samples.
+func lostNote(tools ...*tool) string {
+	var lost []string
+	for _, t := range tools {
+		if t.lost > 0 {
+			lost = append(lost, fmt.Sprintf("%s %d", t.name, t.lost))
+		}
+	}
+	if len(lost) == 0 {
+		return ""
+	}
+	return "; lost samples (no new app output within 10s of the write): " + strings.Join(lost, ", ")
 }
 
 // tool is a supervisor or entr running the app, with the app's stdout read
 // line by line, each line stamped when the read returned.
 type tool struct {
-	name  string
-	cmd   *exec.Cmd
-	lines chan stamped
-	pid   int // the app's current pid, from its "ready pid=N" line
-	log   string
+	name    string
+	cmd     *exec.Cmd
+	lines   chan stamped
+	pid     int // the app's current pid, from its "ready pid=N" line
+	log     string
+	watches int // inotify watches the tool has when it is ready for a change
+	lost    int // restarts that gave no new output
 }
+
+// errNoOutput is a restart whose new app never printed.
+var errNoOutput = errors.New("no new app output within 10s")
 
 type stamped struct {
 	text string
@@ -182,8 +216,9 @@ type stamped struct {
 
 // startTool starts argv with stdin (or /dev/null), its stdout on a pipe
 // read by the harness and its stderr in logPath, and waits for the app's
-// first line.
-func startTool(ctx context.Context, name, logPath, stdin string, argv ...string) (*tool, error) {
+// first line. watches is how many inotify watches the tool sets up (see
+// [tool.ready]).
+func startTool(ctx context.Context, name, logPath, stdin string, watches int, argv ...string) (*tool, error) {
 	logf, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
@@ -204,7 +239,7 @@ func startTool(ctx context.Context, name, logPath, stdin string, argv ...string)
 		return nil, errors.Wrapf(err, "failed to start %s", name)
 	}
 	pw.Close()
-	t := &tool{name: name, cmd: cmd, lines: make(chan stamped, 64), log: logPath}
+	t := &tool{name: name, cmd: cmd, lines: make(chan stamped, 64), log: logPath, watches: watches}
 	go t.read(pr)
 	pid, _, err := t.next(ctx, 0)
 	if err != nil {
@@ -239,16 +274,20 @@ func (t *tool) next(ctx context.Context, old int) (int, time.Time, error) {
 				return pid, l.at, nil
 			}
 		case <-timeout.C:
-			return 0, time.Time{}, errors.Errorf("%s: no new app output within 10s: %s", t.name, t.tail())
+			return 0, time.Time{}, errors.Wrapf(errNoOutput, "%s (log: %s)", t.name, t.tail())
 		case <-ctx.Done():
 			return 0, time.Time{}, ctx.Err()
 		}
 	}
 }
 
-// restart drops any pending output, calls write and returns the time from
-// the instant write returns to the new app's first line.
+// restart waits until the tool is ready, drops any pending output, calls
+// write and returns the time from the instant write returns to the new app's
+// first line.
 func (t *tool) restart(ctx context.Context, write func() (time.Time, error)) (time.Duration, error) {
+	if err := t.ready(ctx); err != nil {
+		return 0, err
+	}
 	for len(t.lines) > 0 {
 		<-t.lines
 	}
@@ -262,6 +301,48 @@ func (t *tool) restart(ctx context.Context, write func() (time.Time, error)) (ti
 	}
 	t.pid = pid
 	return at.Sub(begin), nil
+}
+
+// ready waits until the tool watches what it should: its inotify watches, as
+// /proc/PID/fdinfo lists them, number t.watches. entr reads the file names,
+// starts the app and sets its watches in an order of its own, and a write
+// before its watch is set is a change it never sees: that was the bench's
+// flake ("entr: no new app output within 10s").
+func (t *tool) ready(ctx context.Context) error {
+	deadline := time.Now().Add(10 * time.Second) // a hang guard
+	for {
+		n, err := inotifyWatches(t.cmd.Process.Pid)
+		if err != nil {
+			return errors.Wrapf(err, "%s", t.name)
+		}
+		if n >= t.watches {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return errors.Errorf("%s has %d inotify watches after 10s, want %d: %s", t.name, n, t.watches, t.tail())
+		}
+		if err := sleep(ctx, 5*time.Millisecond); err != nil {
+			return err
+		}
+	}
+}
+
+// inotifyWatches counts the inotify watches of process pid.
+func inotifyWatches(pid int) (int, error) {
+	dir := fmt.Sprintf("/proc/%d/fdinfo", pid)
+	fds, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, fd := range fds {
+		b, err := os.ReadFile(filepath.Join(dir, fd.Name()))
+		if err != nil {
+			continue // closed since ReadDir
+		}
+		n += strings.Count(string(b), "\ninotify wd:")
+	}
+	return n, nil
 }
 
 // stop asks the tool to stop (both stop the app and exit on SIGTERM), then

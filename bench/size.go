@@ -26,6 +26,11 @@ type SizeOptions struct {
 	Registry  string
 	Tag       string
 	Platforms []string
+	// Frontend and Upstream are the frontend image and upstream's
+	// (docker/dockerfile-upstream at the same BuildKit) on Registry, whose
+	// compressed sizes are compared per platform.
+	Frontend string
+	Upstream string
 }
 
 // Size builds a FROM scratch image of a static Go app for every platform
@@ -102,9 +107,44 @@ func Size(ctx context.Context, o SizeOptions) ([]Figure, error) {
 		if err != nil {
 			return nil, err
 		}
-		figs = append(figs, u, z, floor)
+		frontend, err := frontendSize(ctx, o, p)
+		if err != nil {
+			return nil, err
+		}
+		figs = append(figs, u, z, floor, frontend)
 	}
 	return figs, nil
+}
+
+// frontendSize compares the compressed size of the frontend image for
+// platform p (what a daemon pulls for `# syntax=`) with upstream's. The rig
+// makes upstream's image for its own platform only: for other platforms the
+// comparison is with that one (the gateway binaries differ little between
+// arches).
+func frontendSize(ctx context.Context, o SizeOptions, p string) (Figure, error) {
+	ours, err := platformLayers(ctx, o.Registry+"/"+o.Frontend, p)
+	if err != nil {
+		return Figure{}, err
+	}
+	upstreamPlatform := p
+	up, err := platformLayers(ctx, o.Registry+"/"+o.Upstream, p)
+	if err != nil {
+		upstreamPlatform = "linux/" + runtime.GOARCH
+		if up, err = platformLayers(ctx, o.Registry+"/"+o.Upstream, upstreamPlatform); err != nil {
+			return Figure{}, err
+		}
+	}
+	var oursZ, upZ int64
+	for _, l := range ours {
+		oursZ += l.Size
+	}
+	for _, l := range up {
+		upZ += l.Size
+	}
+	f := Figure{Name: "frontend image, " + p + ", compressed", Value: float64(oursZ) / mib, Unit: "MiB", Samples: 1,
+		Note: fmt.Sprintf("%d bytes in %d layers: the gateway binary and the supervisors and tools of all platforms; upstream (%s): %d bytes",
+			oursZ, len(ours), upstreamPlatform, upZ)}.compare(o.Upstream, float64(upZ)/mib)
+	return f.target("≤ 2× upstream", f.ratio() <= 2), nil
 }
 
 // goFloor compares, for platform p, the size of bench/testdata/floor with the
@@ -140,6 +180,7 @@ func platformLayers(ctx context.Context, image, platform string) ([]layer, error
 		return nil, err
 	}
 	var index struct {
+		Layers    []layer `json:"layers"`
 		Manifests []struct {
 			Digest   string `json:"digest"`
 			Platform struct {
@@ -152,6 +193,24 @@ func platformLayers(ctx context.Context, image, platform string) ([]layer, error
 		return nil, errors.Wrapf(err, "failed to read the index of %s", image)
 	}
 	osArch := strings.Split(platform, "/")
+	if index.Manifests == nil {
+		// One image, not an index: its config says its platform.
+		out, err := command(ctx, nil, "crane", "config", "--insecure", image)
+		if err != nil {
+			return nil, err
+		}
+		var cfg struct {
+			OS           string `json:"os"`
+			Architecture string `json:"architecture"`
+		}
+		if err := json.Unmarshal([]byte(out), &cfg); err != nil {
+			return nil, errors.Wrapf(err, "failed to read the config of %s", image)
+		}
+		if cfg.OS == osArch[0] && cfg.Architecture == osArch[1] {
+			return index.Layers, nil
+		}
+		return nil, errors.Errorf("%s is an image for %s/%s only, not %s", image, cfg.OS, cfg.Architecture, platform)
+	}
 	for _, m := range index.Manifests {
 		if m.Platform.OS == osArch[0] && m.Platform.Architecture == osArch[1] {
 			out, err := command(ctx, nil, "crane", "manifest", "--insecure", repoOf(image)+"@"+m.Digest)

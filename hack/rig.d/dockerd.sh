@@ -104,7 +104,7 @@ dockerd_status() {
   local cpid rc=0
   daemon_status dockerd "unix://$DOCKERD_SOCK (Docker $(dpkg-query -W -f='${Version}' docker.io 2>/dev/null))" || rc=$?
   if cpid=$(dockerd_containerd_pid); then
-    printf '%-23s pid %-8s %-8s %s\n' containerd "$cpid" running "unix://$DOCKERD_EXEC_ROOT/containerd/containerd.sock (dockerd's)"
+    status_line containerd "$(printf 'pid %-8s %-8s %s' "$cpid" running "unix://$DOCKERD_EXEC_ROOT/containerd/containerd.sock (dockerd's)")"
   fi
   return $rc
 }

@@ -147,6 +147,9 @@ ensure_daemon() {
   start_daemon "$name" "$@"
 }
 
+# status_line NAME TEXT prints one line of `hack/rig status`, aligned.
+status_line() { printf '%-23s %s\n' "$1" "$2"; }
+
 # daemon_status NAME ADDR prints one line of `hack/rig status`; it fails
 # when the daemon does not run.
 daemon_status() {
@@ -157,7 +160,7 @@ daemon_status() {
     pid=$(cat "$PIDS/$name.pid" 2>/dev/null) || pid=-
     [ "$pid" = - ] && state=stopped || state=dead
   fi
-  printf '%-23s pid %-8s %-8s %s\n' "$name" "$pid" "$state" "$addr"
+  status_line "$name" "$(printf 'pid %-8s %-8s %s' "$pid" "$state" "$addr")"
   [ "$state" = running ]
 }
 
@@ -238,11 +241,13 @@ tool_key() {
 # build_tool NAME VERSION MODDIR CGO LDFLAGS TAGS PKG... builds PKGs (with
 # CGO_ENABLED=CGO) once per host into $RIG_CACHE/NAME-VERSION-KEY/ and prints
 # that folder. VERSION only names the folder: the tools module pins it.
+# TOOL_GCFLAGS, set for one call, adds -gcflags to the build (e.g. to lift
+# the go1.16 language version Go gives a module that has no go.mod).
 build_tool() {
-  local name=$1 version=$2 moddir=$3 cgo=$4 ldflags=$5 tags=$6
+  local name=$1 version=$2 moddir=$3 cgo=$4 ldflags=$5 tags=$6 gcflags=${TOOL_GCFLAGS:-}
   shift 6
   local dir
-  dir=$RIG_CACHE/$name-$version-$(tool_key "$moddir" "$cgo|$ldflags|$tags|$*")
+  dir=$RIG_CACHE/$name-$version-$(tool_key "$moddir" "$cgo|$ldflags|$tags|$*${gcflags:+|$gcflags}")
   if [ -f "$dir/.done" ]; then
     echo "$dir"
     return 0
@@ -257,7 +262,7 @@ build_tool() {
     cd "$moddir" || exit
     set -x
     GOWORK=off GOFLAGS=-mod=readonly CGO_ENABLED=$cgo \
-      go build -trimpath -tags "$tags" -ldflags "$ldflags" -o "$dir.tmp/" "$@"
+      go build -trimpath -tags "$tags" -ldflags "$ldflags" ${gcflags:+"-gcflags=$gcflags"} -o "$dir.tmp/" "$@"
     { set +x; } 2>/dev/null
     touch "$dir.tmp/.done"
     rm -rf "$dir"

@@ -7,7 +7,9 @@
 // ([wrap.Image]) so the image runs its own command under the supervisor.
 //
 // Subrequests (outline, targets, lint) and builds with RESTART_PROCESS=off
-// are passed to the upstream frontend untouched.
+// are passed to the upstream frontend untouched. In a multi-platform build, a
+// platform with no supervisor (windows/amd64 next to linux/amd64) is left as
+// upstream built it, with a warning that names it.
 package frontend
 
 import (
@@ -25,6 +27,7 @@ import (
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	commonexptypes "github.com/moby/buildkit/exporter/exptypes"
 	"github.com/moby/buildkit/frontend/dockerfile/builder"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/solver/pb"
@@ -34,7 +37,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tilt-dev/restart-frontend/pkg/llb"
-	"github.com/tilt-dev/restart-frontend/pkg/supervisor"
+	"github.com/tilt-dev/restart-frontend/pkg/options"
 	"github.com/tilt-dev/restart-frontend/pkg/version"
 	"github.com/tilt-dev/restart-frontend/pkg/wrap"
 )
@@ -49,6 +52,9 @@ const (
 	// the result: set by an inner run of this frontend, read by an outer one
 	// when a build is forwarded through it twice.
 	keyApplied = "restart-frontend.applied"
+	// historyComment marks the history entries of the supervisor's layers,
+	// as upstream's carry "buildkit.dockerfile.v0".
+	historyComment = "restart-frontend"
 )
 
 // Build is the frontend's BuildFunc.
@@ -81,26 +87,39 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if _, ok := res.Metadata[keyApplied]; ok {
 		return res, nil
 	}
-	if err := appendSupervisor(ctx, c, bc, res, o, src); err != nil {
+	// The upstream frontend has read the Dockerfile already: this is a
+	// cache hit, for the warnings and the source map of the appended steps.
+	df, err := bc.ReadEntrypoint(ctx, "Dockerfile")
+	if err != nil {
+		return nil, err
+	}
+	if err := appendSupervisor(ctx, c, bc, df, res, o, src); err != nil {
 		return nil, err
 	}
 	res.AddMeta(keyApplied, []byte(version.Version))
 	return res, nil
 }
 
-// checkPlatforms fails before any build step runs when a target platform has
-// no supervisor.
+// checkPlatforms fails before any build step runs when no target platform
+// has a supervisor: then nothing would get one, and the user asked for it.
+// Where some have one, the others are built as upstream builds them
+// ([appender.platform] warns).
 func checkPlatforms(bc *dockerui.Client) error {
 	targets := bc.TargetPlatforms
 	if len(targets) == 0 {
 		targets = bc.BuildPlatforms[:1]
 	}
+	var first error
 	for _, p := range targets {
-		if _, err := llb.SourcePath(p); err != nil {
-			return err
+		_, err := llb.SourcePath(p)
+		if err == nil {
+			return nil
+		}
+		if first == nil {
+			first = err
 		}
 	}
-	return nil
+	return first
 }
 
 // currentFrontender is the gateway client of a frontend that runs from an
@@ -130,7 +149,7 @@ func supervisorSource(c client.Client) (bkllb.State, error) {
 	// The frontend image is made for the platform the frontend runs on,
 	// whatever the build's target platform.
 	return bkllb.Image(ref,
-		bkllb.Platform(platforms.DefaultSpec()),
+		bkllb.Platform(ownPlatform()),
 		bkllb.WithCustomName("[restart] load supervisors from "+ref),
 	), nil
 }
@@ -142,17 +161,18 @@ type appender struct {
 	opts         wrap.Options
 	source       bkllb.State // the frontend image, holding the supervisors
 	merge        bool        // the daemon supports MergeOp
+	dockerfile   *dockerui.Source
 }
 
 // appendSupervisor rewrites every platform of res in place: a new ref with
 // the supervisor layer and a wrapped image config.
-func appendSupervisor(ctx context.Context, c client.Client, bc *dockerui.Client, res *client.Result, o wrap.Options, src bkllb.State) error {
+func appendSupervisor(ctx context.Context, c client.Client, bc *dockerui.Client, df *dockerui.Source, res *client.Result, o wrap.Options, src bkllb.State) error {
 	ps, err := exptypes.ParsePlatforms(res.Metadata)
 	if err != nil {
 		return err
 	}
 	caps := c.BuildOpts().LLBCaps
-	a := &appender{c: c, cacheImports: bc.CacheImports, opts: o, source: src, merge: caps.Supports(pb.CapMergeOp) == nil}
+	a := &appender{c: c, cacheImports: bc.CacheImports, opts: o, source: src, merge: caps.Supports(pb.CapMergeOp) == nil, dockerfile: df}
 
 	var mu sync.Mutex // guards res
 	eg, ctx := errgroup.WithContext(ctx)
@@ -162,6 +182,10 @@ func appendSupervisor(ctx context.Context, c client.Client, bc *dockerui.Client,
 			ref, cfgKey, epochKey := platformRef(res, p.ID)
 			cfg, epoch := res.Metadata[cfgKey], res.Metadata[epochKey]
 			mu.Unlock()
+			if _, err := llb.SourcePath(p.Platform); err != nil {
+				a.dockerfile.Warn(ctx, fmt.Sprintf("%s is built without the supervisor: %v", p.ID, err), client.WarnOpts{Level: 1, Range: a.requestRange()})
+				return nil
+			}
 
 			newRef, newCfg, err := a.platform(ctx, ref, cfg, epoch, p.Platform)
 			if err != nil {
@@ -201,13 +225,17 @@ func (a *appender) platform(ctx context.Context, ref client.Reference, cfg, epoc
 	if err := json.Unmarshal(cfg, &img); err != nil {
 		return nil, nil, errors.Wrap(err, "failed to parse the image config")
 	}
+	// The supervisor must run where the image runs: the platform its config
+	// names. The result's platform id can differ from it: with no target
+	// platform, the upstream builder names its result after the platform
+	// the frontend itself runs on (platforms.DefaultSpec), which is not the
+	// worker's when an arm64 frontend image runs under emulation.
+	if img.OS != "" && img.Architecture != "" {
+		p = platforms.Normalize(ocispecs.Platform{OS: img.OS, Architecture: img.Architecture, Variant: img.Variant})
+	}
 	wrapped, err := wrap.Image(img, a.opts, version.Version)
 	if err != nil {
 		return nil, nil, err
-	}
-	newCfg, err := json.Marshal(wrapped)
-	if err != nil {
-		return nil, nil, errors.Wrap(err, "failed to marshal the image config")
 	}
 
 	base := bkllb.Scratch()
@@ -229,9 +257,19 @@ func (a *appender) platform(ctx context.Context, ref client.Reference, cfg, epoc
 			return nil, nil, err
 		}
 	}
-	st, err := llb.Append(base, llb.Layer{Source: a.source, Platform: p, Trigger: a.opts.Trigger(), Tools: tools, Epoch: created, Merge: a.merge})
+	st, layers, err := llb.Append(base, llb.Layer{Source: a.source, Platform: p, Trigger: a.opts.Trigger(), Tools: tools, Epoch: created, Merge: a.merge,
+		Location: a.dockerfile.Location(a.requestRange())})
 	if err != nil {
 		return nil, nil, err
+	}
+	dated := created
+	if len(epoch) == 0 {
+		dated = time.Now().UTC()
+	}
+	wrapped.History = append(wrapped.History, history(layers, dated)...)
+	newCfg, err := json.Marshal(wrapped)
+	if err != nil {
+		return nil, nil, errors.Wrap(err, "failed to marshal the image config")
 	}
 	def, err := st.Marshal(ctx, bkllb.Platform(p))
 	if err != nil {
@@ -246,6 +284,21 @@ func (a *appender) platform(ctx context.Context, ref client.Reference, cfg, epoc
 		return nil, nil, err
 	}
 	return newRef, newCfg, nil
+}
+
+// requestRange is the range in the Dockerfile that asked for the supervisor:
+// the `# syntax=` line, or the first line when this frontend was chosen
+// another way (BUILDKIT_SYNTAX, gateway.v0 with --opt source=). The appended
+// steps map to it, so their progress and errors point at it.
+func (a *appender) requestRange() []*pb.Range {
+	r := &pb.Range{Start: &pb.Position{Line: 1}, End: &pb.Position{Line: 1}}
+	if _, _, loc, ok := parser.DetectSyntax(a.dockerfile.Data); ok && len(loc) > 0 {
+		r = &pb.Range{
+			Start: &pb.Position{Line: int32(loc[0].Start.Line), Character: int32(loc[0].Start.Character)},
+			End:   &pb.Position{Line: int32(loc[0].End.Line), Character: int32(loc[0].End.Character)},
+		}
+	}
+	return []*pb.Range{r}
 }
 
 // checkTrigger fails when the image has a folder at the trigger path, a
@@ -271,7 +324,7 @@ func checkTrigger(ctx context.Context, ref client.Reference, trigger string) err
 			return errors.Errorf("invalid build arg RESTART_TRIGGER=%q: the image has a folder there; give the path of a file, e.g. %s", trigger, path.Join(trigger, ".restart-proc"))
 		case p == trigger && (!mode.IsRegular() || st.Size > 0):
 			return errors.Errorf("invalid build arg RESTART_TRIGGER=%q: the image has %s there, which the empty trigger file would replace; give a path the image does not have, e.g. %s",
-				trigger, describeFile(mode, st.Size), supervisor.DefaultTrigger)
+				trigger, describeFile(mode, st.Size), options.DefaultTrigger)
 		case p != trigger && !isDir:
 			return errors.Errorf("invalid build arg RESTART_TRIGGER=%q: %s is a file in the image, not a folder", trigger, p)
 		}
@@ -292,6 +345,19 @@ func describeFile(mode os.FileMode, size int64) string {
 		return "a device"
 	}
 	return "a special file (" + mode.String() + ")"
+}
+
+// history returns the image's history entries for the layers the
+// supervisor adds, as upstream writes one for each layer of the Dockerfile:
+// dated with the build's SOURCE_DATE_EPOCH when it has one, else now. Without
+// them the exporter would date the layers with their creation in its cache,
+// which for the layer every image shares is the first build that made it.
+func history(layers []string, created time.Time) []ocispecs.History {
+	h := make([]ocispecs.History, 0, len(layers))
+	for _, what := range layers {
+		h = append(h, ocispecs.History{Created: &created, CreatedBy: "[restart] " + what, Comment: historyComment})
+	}
+	return h
 }
 
 // layerTime is the modification time of the files the layer adds: the

@@ -83,6 +83,9 @@ type Layer struct {
 	// Merge appends the layer with MergeOp; set it only when the daemon
 	// supports pb.CapMergeOp.
 	Merge bool
+	// Location maps every step to a place in the Dockerfile (the line that
+	// asked for the supervisor), for progress and errors; nil maps none.
+	Location bkllb.ConstraintsOpt
 }
 
 // SourcePath returns the path of the supervisor for platform p inside the
@@ -102,7 +105,8 @@ func SourcePath(p ocispecs.Platform) (string, error) {
 // Append returns base with the supervisor at [wrap.SupervisorPath], an
 // empty trigger file at l.Trigger and, if asked, the tools binary at
 // [wrap.ToolsPath] with its links. The steps show in the build's progress
-// under "[restart] ..." names.
+// under "[restart] ..." names. It also returns what each layer it adds holds,
+// one entry per layer, for the image's history.
 //
 // Where l.Merge is set, what goes under [wrap.SupervisorDir] (and a trigger
 // at the root) is built on scratch and merged: the same blob for every image
@@ -113,13 +117,20 @@ func SourcePath(p ocispecs.Platform) (string, error) {
 //
 // Example:
 //
-//	st, err := Append(userImage, Layer{Source: frontendImage, Platform: p, Trigger: "/.restart-proc"})
-func Append(base bkllb.State, l Layer) (bkllb.State, error) {
+//	st, layers, err := Append(userImage, Layer{Source: frontendImage, Platform: p, Trigger: "/.restart-proc"})
+func Append(base bkllb.State, l Layer) (bkllb.State, []string, error) {
 	supervisor, err := SourcePath(l.Platform)
 	if err != nil {
-		return bkllb.State{}, err
+		return bkllb.State{}, nil, err
 	}
 	created := bkllb.WithCreatedTime(l.Epoch)
+	// mapped adds the step's place in the Dockerfile to its name.
+	mapped := func(name bkllb.ConstraintsOpt) []bkllb.ConstraintsOpt {
+		if l.Location == nil {
+			return []bkllb.ConstraintsOpt{name}
+		}
+		return []bkllb.ConstraintsOpt{name, l.Location}
+	}
 	copyFile := func(src, dest string, mode os.FileMode) step {
 		return func(fa *bkllb.FileAction) *bkllb.FileAction {
 			return fa.Copy(l.Source, src, dest, &bkllb.CopyInfo{Mode: &bkllb.ChmodOpt{Mode: mode}, CreatedTime: &l.Epoch})
@@ -158,14 +169,14 @@ func Append(base bkllb.State, l Layer) (bkllb.State, error) {
 
 	if !l.Merge {
 		all := steps{names: append(ours.names, onTop.names...), fns: append(ours.fns, onTop.fns...)}
-		return base.File(all.action(), all.progressName()), nil
+		return base.File(all.action(), mapped(name(all.what()))...), []string{all.what()}, nil
 	}
-	layer := bkllb.Scratch().File(ours.action(), ours.progressName())
-	st := bkllb.Merge([]bkllb.State{base, layer}, name("append supervisor layer"))
+	layer := bkllb.Scratch().File(ours.action(), mapped(name(ours.what()))...)
+	st := bkllb.Merge([]bkllb.State{base, layer}, mapped(name("append supervisor layer"))...)
 	if len(onTop.fns) == 0 {
-		return st, nil
+		return st, []string{ours.what()}, nil
 	}
-	return st.File(onTop.action(), onTop.progressName()), nil
+	return st.File(onTop.action(), mapped(name(onTop.what()))...), []string{ours.what(), onTop.what()}, nil
 }
 
 // step adds file actions to a chain of them.
@@ -191,9 +202,9 @@ func (s steps) action() *bkllb.FileAction {
 	return fa
 }
 
-// progressName names the FileOp in the build's progress.
-func (s steps) progressName() bkllb.ConstraintsOpt {
-	return name("add " + strings.Join(s.names, ", "))
+// what says what the FileOp adds, for its progress name and history entry.
+func (s steps) what() string {
+	return "add " + strings.Join(s.names, ", ")
 }
 
 // name is the progress name of a step: "[restart] ...".

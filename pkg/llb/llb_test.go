@@ -100,9 +100,18 @@ func TestAppend(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			st, err := Append(base, Layer{Source: source, Platform: platforms.MustParse("linux/arm64"), Trigger: tc.trigger, Tools: tc.tools, Epoch: epoch, Merge: tc.merge})
+			st, layers, err := Append(base, Layer{Source: source, Platform: platforms.MustParse("linux/arm64"), Trigger: tc.trigger, Tools: tc.tools, Epoch: epoch, Merge: tc.merge})
 			if err != nil {
 				t.Fatal(err)
+			}
+			var wantLayers []string // one per FileOp: a merge adds no layer of its own
+			for _, op := range tc.wantOps {
+				if op != "[restart] append supervisor layer" {
+					wantLayers = append(wantLayers, strings.TrimPrefix(op, "[restart] "))
+				}
+			}
+			if strings.Join(layers, "|") != strings.Join(wantLayers, "|") {
+				t.Errorf("layers = %q, want %q", layers, wantLayers)
 			}
 			ops := marshal(t, st)
 
@@ -177,4 +186,47 @@ func marshal(t *testing.T, st bkllb.State) []namedOp {
 		ops = append(ops, namedOp{op: &op, name: def.Metadata[dgst].Description["llb.customname"]})
 	}
 	return ops
+}
+
+// TestAppendMapsEveryStepToTheLocation: every step the layer adds points at
+// the given place in the Dockerfile, as upstream's own steps point at their
+// instructions, so progress and errors of the supervisor layer name a line.
+func TestAppendMapsEveryStepToTheLocation(t *testing.T) {
+	df := []byte("# syntax=tiltdev/restart-frontend\nFROM busybox\n")
+	sm := bkllb.NewSourceMap(nil, "Dockerfile", "Dockerfile", df)
+	line1 := []*pb.Range{{Start: &pb.Position{Line: 1}, End: &pb.Position{Line: 1, Character: 33}}}
+	for _, merge := range []bool{true, false} {
+		st, _, err := Append(bkllb.Image("docker.io/library/busybox:latest"), Layer{
+			Source: bkllb.Image("docker.io/tiltdev/restart-frontend:latest"), Platform: platforms.MustParse("linux/arm64"),
+			Trigger: "/tmp/restart", Epoch: time.Unix(0, 0), Merge: merge, Location: sm.Location(line1),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		def, err := st.Marshal(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if def.Source == nil || len(def.Source.Infos) != 1 || string(def.Source.Infos[0].Data) != string(df) {
+			t.Fatalf("merge=%v: source infos = %v, want the Dockerfile", merge, def.Source)
+		}
+		mapped := 0
+		for _, dt := range def.Def {
+			var op pb.Op
+			if err := op.UnmarshalVT(dt); err != nil {
+				t.Fatal(err)
+			}
+			if op.GetFile() == nil && op.GetMerge() == nil {
+				continue
+			}
+			locs := def.Source.Locations[digest.FromBytes(dt).String()]
+			if locs == nil || len(locs.Locations) != 1 || locs.Locations[0].Ranges[0].Start.Line != 1 {
+				t.Errorf("merge=%v: step %v maps to %v, want line 1", merge, op.Op, locs)
+			}
+			mapped++
+		}
+		if mapped == 0 {
+			t.Errorf("merge=%v: no file or merge step", merge)
+		}
+	}
 }

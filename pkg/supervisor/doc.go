@@ -9,9 +9,9 @@
 // It depends on nothing but the standard library and golang.org/x/sys, and
 // the Linux kernel: no shell, no tar, no inotify tools in the image.
 //
-// The options are parsed by ParseConfig and rendered back by Config.Args;
-// both have no Linux-only code, so the frontend validates and bakes build
-// arguments with exactly the supervisor's rules. Main is the whole program.
+// The options are parsed and rendered by package options, which the
+// frontend shares, so build arguments are validated and baked with exactly
+// the supervisor's rules. Main is the whole program.
 //
 // # Theory of operation
 //
@@ -74,6 +74,15 @@
 // starts after them anyway. A terminating signal during a restart cancels
 // the new generation: the supervisor exits once the old one is gone.
 //
+// # restart --wait and --listen
+//
+// The event loop reports each generation's start, and each end that was not
+// asked for, on a status stream that `restart --wait` reads (status.go says
+// why a socket and how requests are matched to generations). --listen
+// sockets are opened before the first generation and passed to every one;
+// the child runs the supervisor's own binary as a shim that sets LISTEN_PID
+// and execs the app (listen_linux.go), so the tracked pid is the app's.
+//
 // # Signals
 //
 //	SIGHUP SIGINT SIGQUIT SIGTERM      forwarded to the app's group; then
@@ -97,8 +106,12 @@
 //
 // # Files
 //
-//	config.go, signals.go  options, ParseConfig, Config.Args, ParseSignal (portable)
-//	main.go, trigger.go    Main, usage, the restart subcommand (portable)
+//	main.go, trigger.go    Main, usage, the trigger file (portable)
+//	restart.go             the restart subcommand's options (portable)
+//	status.go              the status lines restart --wait reads (portable)
+//	status_linux.go        the status stream: an abstract unix socket
+//	wait_linux.go          restart --wait: follow the request's generation
+//	listen_linux.go        --listen sockets, LISTEN_* and the shim
 //	lifecycle.go           the state machine, behind the runner seam (portable)
 //	run_linux.go           setup and the event loop
 //	spawn_linux.go         the command: PATH lookup, ForkExec, exec errors

@@ -10,12 +10,14 @@ package supervisor_test
 import (
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -53,6 +55,9 @@ func appMain(args []string) int {
 	printEnv := fs.Bool("print-env", false, "report the environment, arguments and working directory")
 	tty := fs.Bool("tty", false, "report the terminal's foreground process group; exit 130 on SIGINT, 143 on SIGTERM")
 	restartOnce := fs.String("restart-once", "", "run this supervisor binary's restart subcommand in the first generation")
+	laterExit := fs.Int("later-exit", -1, "from generation 2 on, exit at once with this code")
+	laterSignal := fs.Int("later-signal", 0, "from generation 2 on, kill itself with this signal")
+	serve := fs.Int("serve", 0, "serve this loopback TCP port (the LISTEN_FDS socket if given); stop gracefully on SIGTERM")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -104,6 +109,16 @@ func appMain(args []string) int {
 	}
 	if *exitCode >= 0 {
 		return *exitCode
+	}
+	if gen > 1 && *laterExit >= 0 {
+		return *laterExit
+	}
+	if gen > 1 && *laterSignal > 0 {
+		signal.Reset()
+		syscall.Kill(os.Getpid(), syscall.Signal(*laterSignal))
+	}
+	if *serve > 0 {
+		return serveMain(*serve, gen)
 	}
 	for {
 		if sigs == nil {
@@ -283,4 +298,44 @@ func zombies() []string {
 		}
 	}
 	return z
+}
+
+// serveMain answers each connection with one line naming the generation,
+// from the socket-activation fd 3 when LISTEN_PID is this process, else from
+// a socket of its own. On SIGTERM it stops accepting, answers the
+// connections it accepted, and exits 0, as a graceful server does.
+func serveMain(port, gen int) int {
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM)
+	var l net.Listener
+	var err error
+	activated := os.Getenv("LISTEN_PID") == strconv.Itoa(os.Getpid())
+	if activated && os.Getenv("LISTEN_FDS") == "1" {
+		l, err = net.FileListener(os.NewFile(3, os.Getenv("LISTEN_FDNAMES")))
+	} else {
+		l, err = net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+	}
+	if err != nil {
+		fmt.Printf("serve error %v\n", err)
+		return 1
+	}
+	fmt.Printf("serving gen=%d activated=%v fds=%s names=%s\n", gen, activated, os.Getenv("LISTEN_FDS"), os.Getenv("LISTEN_FDNAMES"))
+	var wg sync.WaitGroup
+	go func() {
+		<-term
+		l.Close()
+	}()
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			wg.Wait()
+			return 0
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fmt.Fprintf(c, "gen=%d pid=%d\n", gen, os.Getpid())
+			c.Close()
+		}()
+	}
 }

@@ -3,6 +3,8 @@ package supervisor
 import (
 	"syscall"
 	"time"
+
+	"github.com/tilt-dev/restart-frontend/pkg/options"
 )
 
 // runner is the seam between the lifecycle state machine and the operating
@@ -32,6 +34,8 @@ type runner interface {
 	// now reads a monotonic clock. (A time.Time in this interface would
 	// link time formatting into the binary.)
 	now() time.Duration
+	// report tells the waiting `restart --wait` commands (status.go).
+	report(s status)
 }
 
 type state int
@@ -46,7 +50,7 @@ const (
 // lifecycle is the supervisor's state machine. The event loop feeds it
 // triggers, reaped processes, signals and timeouts, one at a time.
 type lifecycle struct {
-	cfg Config
+	cfg options.Config
 	r   runner
 	log *logger
 
@@ -59,9 +63,14 @@ type lifecycle struct {
 	killed    bool       // stopping: SIGKILL was sent
 	stopBegan time.Duration
 	code      int // exit code once state == stateDone
+
+	gen     int           // the number of the current (or last) generation
+	req     int64         // the newest restart request seen (status.go)
+	prevPid int           // the leader stopped for this restart, for the report
+	stopped time.Duration // how long it took to stop, for the report
 }
 
-func newLifecycle(cfg Config, r runner, log *logger) *lifecycle {
+func newLifecycle(cfg options.Config, r runner, log *logger) *lifecycle {
 	return &lifecycle{cfg: cfg, r: r, log: log}
 }
 
@@ -69,16 +78,25 @@ func (l *lifecycle) done() bool { return l.state == stateDone }
 
 // start spawns a new generation.
 func (l *lifecycle) start() {
+	l.gen++
 	pid, code, err := l.r.start()
 	if err != nil {
 		l.log.error(err.Error())
 		l.last = exitStatus{code: code}
 		l.leader, l.leaderUp = 0, false
+		l.r.report(status{gen: l.gen, req: l.req, code: code, msg: err.Error()})
 		l.afterExit()
 		return
 	}
 	l.leader, l.leaderUp = pid, true
 	l.state = stateRunning
+	l.r.report(status{gen: l.gen, req: l.req, started: true, pid: pid, oldPid: l.prevPid, stopped: l.stopped})
+}
+
+// request records the stamp of a restart request (status.go) before the
+// trigger it came with is handled.
+func (l *lifecycle) request(req int64) {
+	l.req = max(l.req, req)
 }
 
 // trigger handles a restart request.
@@ -114,7 +132,7 @@ func (l *lifecycle) beginStop(restart bool) {
 	switch {
 	case l.cfg.StopTimeout <= 0:
 		l.killAll("at once (stop timeout 0)")
-	case l.cfg.StopSignal == sigKILL:
+	case l.cfg.StopSignal == syscall.SIGKILL:
 		l.killAll("")
 	default:
 		l.r.stop(l.cfg.StopSignal)
@@ -155,6 +173,7 @@ func (l *lifecycle) exited(pids []int, statuses []exitStatus) {
 		l.last = statuses[i]
 		if l.state == stateRunning {
 			l.log.event("pid ", itoa(pid), " ", l.last.String())
+			l.r.report(status{gen: l.gen, req: l.req, pid: pid, code: l.last.exitCode(), msg: l.last.String()})
 			l.afterExit()
 		}
 	}
@@ -166,7 +185,7 @@ func (l *lifecycle) exited(pids []int, statuses []exitStatus) {
 // afterExit decides what follows an app that ended by itself (or failed to
 // start).
 func (l *lifecycle) afterExit() {
-	if l.exiting || l.cfg.ExitPolicy != ExitPolicyContinue {
+	if l.exiting || l.cfg.ExitPolicy != options.ExitPolicyContinue {
 		l.finish()
 		return
 	}
@@ -182,7 +201,8 @@ func (l *lifecycle) checkStopped() {
 		return
 	}
 	l.r.setTimer(0)
-	took := formatDuration(l.r.now() - l.stopBegan)
+	l.prevPid, l.stopped = l.leader, l.r.now()-l.stopBegan
+	took := formatDuration(l.stopped)
 	if l.leader != 0 {
 		l.log.event("stopped pid ", itoa(l.leader), " in ", took)
 	} else {
@@ -208,12 +228,12 @@ func (l *lifecycle) signal(sig syscall.Signal) {
 	l.exiting = true
 	switch l.state {
 	case stateRunning:
-		l.log.event("received ", SignalName(sig), ": exiting when pid ", itoa(l.leader), " exits")
+		l.log.event("received ", options.SignalName(sig), ": exiting when pid ", itoa(l.leader), " exits")
 	case stateStopping:
-		l.log.event("received ", SignalName(sig), " during restart: not starting the app again")
+		l.log.event("received ", options.SignalName(sig), " during restart: not starting the app again")
 		l.restart = false
 	case stateIdle:
-		l.log.event("received ", SignalName(sig), ": exiting")
+		l.log.event("received ", options.SignalName(sig), ": exiting")
 		l.finish()
 	}
 }
@@ -221,7 +241,7 @@ func (l *lifecycle) signal(sig syscall.Signal) {
 // isTerminating reports whether sig makes the supervisor exit after the app.
 func isTerminating(sig, stopSignal syscall.Signal) bool {
 	switch sig {
-	case sigTERM, sigINT, sigQUIT, sigHUP:
+	case syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP:
 		return true
 	}
 	return sig == stopSignal

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tilt-dev/restart-frontend/pkg/options"
 )
 
 // fakeRunner stands in for processes: it records what the lifecycle asks
@@ -21,6 +23,7 @@ type fakeRunner struct {
 	timer     time.Duration
 	terminal  int
 	clock     time.Duration
+	reports   []status
 }
 
 func newFake() *fakeRunner { return &fakeRunner{next: 100, members: map[int]bool{}} }
@@ -37,11 +40,11 @@ func (f *fakeRunner) start() (int, int, error) {
 }
 
 func (f *fakeRunner) forward(sig syscall.Signal) {
-	f.calls = append(f.calls, "forward "+SignalName(sig))
+	f.calls = append(f.calls, "forward "+options.SignalName(sig))
 }
 
 func (f *fakeRunner) stop(sig syscall.Signal) int {
-	f.calls = append(f.calls, "stop "+SignalName(sig))
+	f.calls = append(f.calls, "stop "+options.SignalName(sig))
 	return len(f.members)
 }
 
@@ -60,6 +63,7 @@ func (f *fakeRunner) setTimer(d time.Duration) {
 }
 
 func (f *fakeRunner) takeTerminal()      { f.terminal++ }
+func (f *fakeRunner) report(s status)    { f.reports = append(f.reports, s) }
 func (f *fakeRunner) now() time.Duration { f.clock += time.Millisecond; return f.clock }
 
 // spawnMember adds a process of the generation that is not the leader.
@@ -86,9 +90,9 @@ func (f *fakeRunner) take() []string {
 	return c
 }
 
-func newTestLifecycle(t *testing.T, f *fakeRunner, opts ...func(*Config)) (*lifecycle, *bytes.Buffer) {
+func newTestLifecycle(t *testing.T, f *fakeRunner, opts ...func(*options.Config)) (*lifecycle, *bytes.Buffer) {
 	t.Helper()
-	cfg := DefaultConfig()
+	cfg := options.DefaultConfig()
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -98,11 +102,11 @@ func newTestLifecycle(t *testing.T, f *fakeRunner, opts ...func(*Config)) (*life
 	return l, &logs
 }
 
-func continuePolicy(c *Config) { c.ExitPolicy = ExitPolicyContinue }
+func continuePolicy(c *options.Config) { c.ExitPolicy = options.ExitPolicyContinue }
 
 var (
-	byTERM = exitStatus{signal: sigTERM}
-	byKILL = exitStatus{signal: sigKILL}
+	byTERM = exitStatus{signal: syscall.SIGTERM}
+	byKILL = exitStatus{signal: syscall.SIGKILL}
 )
 
 func expectCalls(t *testing.T, f *fakeRunner, want ...string) {
@@ -154,7 +158,7 @@ func TestLifecycle(t *testing.T) {
 
 	t.Run("the stop timeout escalates to SIGKILL", func(t *testing.T) {
 		f := newFake()
-		l, logs := newTestLifecycle(t, f, func(c *Config) { c.StopTimeout = 300 * time.Millisecond })
+		l, logs := newTestLifecycle(t, f, func(c *options.Config) { c.StopTimeout = 300 * time.Millisecond })
 		f.take()
 		l.trigger("t")
 		expectCalls(t, f, "stop SIGTERM", "timer 300ms")
@@ -187,7 +191,7 @@ func TestLifecycle(t *testing.T) {
 
 	t.Run("a stop timeout of 0 kills at once", func(t *testing.T) {
 		f := newFake()
-		l, _ := newTestLifecycle(t, f, func(c *Config) { c.StopTimeout = 0 })
+		l, _ := newTestLifecycle(t, f, func(c *options.Config) { c.StopTimeout = 0 })
 		f.take()
 		l.trigger("t")
 		expectCalls(t, f, "kill")
@@ -197,31 +201,31 @@ func TestLifecycle(t *testing.T) {
 
 	t.Run("the configured stop signal is used", func(t *testing.T) {
 		f := newFake()
-		l, _ := newTestLifecycle(t, f, func(c *Config) { c.StopSignal = 3 })
+		l, _ := newTestLifecycle(t, f, func(c *options.Config) { c.StopSignal = 3 })
 		f.take()
 		l.trigger("t")
 		expectCalls(t, f, "stop SIGQUIT", "timer 5s")
 	})
 
 	t.Run("a terminating signal is forwarded and the supervisor exits with the app", func(t *testing.T) {
-		for _, sig := range []syscall.Signal{sigTERM, sigINT, sigQUIT, sigHUP} {
+		for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP} {
 			f := newFake()
 			l, _ := newTestLifecycle(t, f, continuePolicy)
 			f.take()
 			l.signal(sig)
-			expectCalls(t, f, "forward "+SignalName(sig))
+			expectCalls(t, f, "forward "+options.SignalName(sig))
 			l.trigger("ignored while exiting")
 			expectCalls(t, f)
 			f.exit(l, exitStatus{signal: sig}, 101)
 			if !l.done() || l.code != 128+int(sig) {
-				t.Errorf("%s: done %v code %d", SignalName(sig), l.done(), l.code)
+				t.Errorf("%s: done %v code %d", options.SignalName(sig), l.done(), l.code)
 			}
 		}
 	})
 
 	t.Run("the stop signal also terminates", func(t *testing.T) {
 		f := newFake()
-		l, _ := newTestLifecycle(t, f, continuePolicy, func(c *Config) { c.StopSignal = 28 }) // SIGWINCH, as httpd
+		l, _ := newTestLifecycle(t, f, continuePolicy, func(c *options.Config) { c.StopSignal = 28 }) // SIGWINCH, as httpd
 		l.signal(28)
 		f.exit(l, exitStatus{code: 0}, 101)
 		if !l.done() || l.code != 0 {
@@ -247,7 +251,7 @@ func TestLifecycle(t *testing.T) {
 		l, logs := newTestLifecycle(t, f, continuePolicy)
 		f.take()
 		l.trigger("t")
-		l.signal(sigTERM)
+		l.signal(syscall.SIGTERM)
 		expectCalls(t, f, "stop SIGTERM", "timer 5s", "forward SIGTERM")
 		f.exit(l, byTERM, 101)
 		expectCalls(t, f, "timer 0s")
@@ -320,7 +324,7 @@ func TestLifecycle(t *testing.T) {
 		f := newFake()
 		l, _ := newTestLifecycle(t, f, continuePolicy)
 		f.exit(l, exitStatus{code: 5}, 101)
-		l.signal(sigTERM)
+		l.signal(syscall.SIGTERM)
 		if !l.done() || l.code != 5 {
 			t.Errorf("done %v code %d", l.done(), l.code)
 		}
@@ -359,4 +363,74 @@ func TestLifecycle(t *testing.T) {
 		expectCalls(t, f)
 		expectState(t, l, stateRunning)
 	})
+}
+
+func TestLifecycleReports(t *testing.T) {
+	t.Run("a restart reports the new generation with the newest request", func(t *testing.T) {
+		f := newFake()
+		l, _ := newTestLifecycle(t, f)
+		l.request(5)
+		l.trigger("trigger")
+		l.request(7) // a second request joins the restart in flight
+		l.trigger("trigger")
+		f.exit(l, byTERM, 101)
+		want := []status{
+			{gen: 1, started: true, pid: 101},
+			{gen: 2, req: 7, started: true, pid: 102, oldPid: 101, stopped: time.Millisecond},
+		}
+		if !reflect.DeepEqual(f.reports, want) {
+			t.Errorf("reports:\n got %+v\nwant %+v", f.reports, want)
+		}
+	})
+	t.Run("an app that exits by itself is reported with its code", func(t *testing.T) {
+		f := newFake()
+		l, _ := newTestLifecycle(t, f, continuePolicy)
+		f.exit(l, exitStatus{signal: syscall.SIGSEGV}, 101)
+		if got := f.reports[len(f.reports)-1]; got.started || got.gen != 1 || got.code != 139 || got.pid != 101 || !strings.Contains(got.msg, "SIGSEGV") {
+			t.Errorf("report %+v", got)
+		}
+	})
+	t.Run("an app that cannot start is reported with 126 or 127", func(t *testing.T) {
+		f := newFake()
+		l, _ := newTestLifecycle(t, f, continuePolicy)
+		f.exit(l, exitStatus{code: 1}, 101)
+		f.startErr, f.startCode = errors.New("cannot run /app: no such file or directory"), 127
+		l.request(9)
+		l.trigger("trigger")
+		if got := f.reports[len(f.reports)-1]; got.started || got.gen != 2 || got.req != 9 || got.code != 127 || got.msg != f.startErr.Error() {
+			t.Errorf("report %+v", got)
+		}
+	})
+	t.Run("an older request does not lower the stamp", func(t *testing.T) {
+		l, _ := newTestLifecycle(t, newFake())
+		l.request(9)
+		l.request(3)
+		if l.req != 9 {
+			t.Errorf("req %d, want 9", l.req)
+		}
+	})
+}
+
+func TestStatusLines(t *testing.T) {
+	for _, s := range []status{
+		{gen: 3, req: 1700000000123456789, started: true, pid: 42, oldPid: 41, stopped: 12 * time.Millisecond},
+		{gen: 4, req: 0, pid: 43, code: 143, msg: "killed by signal SIGTERM (exit code 143)"},
+		{gen: 1, code: 127, msg: "cannot run x: a b=c msg= gen=9"},
+	} {
+		line := strings.TrimSuffix(string(s.encode()), "\n")
+		got, ok := parseStatus(line)
+		if !ok || got != s {
+			t.Errorf("parseStatus(%q) = %+v, %v; want %+v", line, got, ok, s)
+		}
+	}
+	for _, bad := range []string{"", "gen=1", "gen=x req=0 state=started pid=1 code=0 oldpid=0 stopped=0 msg=", "req=0 gen=1"} {
+		if s, ok := parseStatus(bad); ok {
+			t.Errorf("parseStatus(%q) = %+v, want false", bad, s)
+		}
+	}
+	for content, want := range map[string]int64{"1700000000123456789\n": 1700000000123456789, "1700000000123456789\n 1 00:00:00 UTC 2026\n": 1700000000123456789, "Tue Dec  1 00:00:00 UTC 2026\n": 0, "": 0, "-5": 0} {
+		if got := requestOf([]byte(content)); got != want {
+			t.Errorf("requestOf(%q) = %d, want %d", content, got, want)
+		}
+	}
 }

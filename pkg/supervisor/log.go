@@ -7,6 +7,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/tilt-dev/restart-frontend/pkg/options"
 )
 
 // logPrefix starts every line the supervisor prints.
@@ -73,7 +75,7 @@ func formatArgv(argv []string) string {
 			b.WriteByte(' ')
 		}
 		if a == "" || strings.ContainsAny(a, " \t\n\"'\\$`") || hasControl(a) {
-			b.WriteString(quote(a))
+			b.WriteString(options.Quote(a))
 		} else {
 			b.WriteString(a)
 		}
@@ -97,35 +99,12 @@ func (s exitStatus) exitCode() int {
 
 func (s exitStatus) String() string {
 	if s.signal != 0 {
-		return "killed by signal " + SignalName(s.signal) + " (exit code " + strconv.Itoa(s.exitCode()) + ")"
+		return "killed by signal " + options.SignalName(s.signal) + " (exit code " + strconv.Itoa(s.exitCode()) + ")"
 	}
 	return "exited with code " + strconv.Itoa(s.code)
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
-
-// quote is strconv.Quote for messages, without its Unicode tables: it
-// escapes quotes, backslashes and control bytes, and keeps UTF-8 as is.
-func quote(s string) string {
-	const hex = "0123456789abcdef"
-	b := make([]byte, 0, len(s)+2)
-	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-		case c == '\n':
-			b = append(b, '\\', 'n')
-		case c == '\t':
-			b = append(b, '\\', 't')
-		case c < 0x20 || c == 0x7f:
-			b = append(b, '\\', 'x', hex[c>>4], hex[c&15])
-		default:
-			b = append(b, c)
-		}
-	}
-	return string(append(b, '"'))
-}
 
 func hasControl(s string) bool {
 	for i := 0; i < len(s); i++ {
@@ -134,19 +113,4 @@ func hasControl(s string) bool {
 		}
 	}
 	return false
-}
-
-// asciiUpper and asciiLower change the case of ASCII letters only: option
-// values are ASCII, and strings.ToUpper would link Unicode case tables.
-func asciiUpper(s string) string { return mapASCII(s, 'a', 'z', 'A'-'a') }
-func asciiLower(s string) string { return mapASCII(s, 'A', 'Z', 'a'-'A') }
-
-func mapASCII(s string, lo, hi byte, delta int) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c >= lo && c <= hi {
-			b[i] = byte(int(c) + delta)
-		}
-	}
-	return string(b)
 }

@@ -5,6 +5,8 @@ import (
 	"os"
 	"runtime"
 	"strings"
+
+	"github.com/tilt-dev/restart-frontend/pkg/options"
 )
 
 // Exit codes of the supervisor itself. Otherwise it exits with the app's
@@ -14,6 +16,12 @@ const (
 	ExitNotRunnable = 126 // the command exists but cannot be executed
 	ExitNotFound    = 127 // no command, or the command was not found
 )
+
+// shimCommand is the hidden subcommand that runs the app with --listen
+// sockets (listen_linux.go):
+//
+//	supervisor _listen-exec FILE ARGV0 ARGS...
+const shimCommand = "_listen-exec"
 
 // BuildInfo identifies the supervisor binary, for the version subcommand.
 type BuildInfo struct {
@@ -36,7 +44,9 @@ func mainWith(args []string, info BuildInfo, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		switch args[0] {
 		case "restart":
-			return restartMain(args[1:], log)
+			return restartMain(args[1:], stdout, log)
+		case shimCommand:
+			return shimMain(args[1:], log)
 		case "version":
 			io.WriteString(stdout, versionString(info))
 			return 0
@@ -45,8 +55,8 @@ func mainWith(args []string, info BuildInfo, stdout, stderr io.Writer) int {
 			return 0
 		}
 	}
-	cfg, argv, err := ParseConfig(args, os.Environ())
-	if err == ErrHelp {
+	cfg, argv, err := options.ParseConfig(args, os.Environ())
+	if err == options.ErrHelp {
 		io.WriteString(stdout, Usage())
 		return 0
 	}
@@ -61,6 +71,16 @@ func mainWith(args []string, info BuildInfo, stdout, stderr io.Writer) int {
 	}
 	log.quiet = cfg.Quiet
 	return run(cfg, argv, appEnv(os.Environ()), log)
+}
+
+// isSubcommand says whether the first argument names a subcommand rather
+// than the app.
+func isSubcommand(arg string) bool {
+	switch arg {
+	case "restart", "version", "help", "-h", "-help", "--help", shimCommand:
+		return true
+	}
+	return false
 }
 
 func versionString(info BuildInfo) string {
@@ -78,23 +98,29 @@ func Usage() string {
   supervisor [options] -- command [args...]
       Run command, restart it when the trigger file or a watched directory
       changes, forward signals to it, reap zombies.
-  supervisor restart [--trigger=PATH]
-      Restart the app of the supervisor running in this container (for
-      Tilt: run(['/.restart/supervisor', 'restart'])). The trigger is
-      --trigger, else $RESTART_TRIGGER, else the one of the supervisor
-      running as PID 1, else ` + DefaultTrigger + `.
+  supervisor restart [--trigger=PATH] [--wait[=TIMEOUT]] [--settle=DURATION]
+                     [--ready=tcp:PORT]
+      Restart the app of the supervisor running in this container. The
+      trigger is --trigger, else $RESTART_TRIGGER, else the one of the
+      supervisor running as PID 1, else ` + options.DefaultTrigger + `.
+      Without --wait it returns once the trigger is written.
+      --wait[=TIMEOUT] waits until the new app has started and stayed up
+      for --settle (default ` + DefaultSettle.String() + `), or with --ready=tcp:PORT until it
+      accepts connections on that port of the loopback; TIMEOUT (default
+      ` + DefaultWaitTimeout.String() + `) bounds the whole wait. It prints one line and exits 0
+      when the app is up; else it names the failure and exits with the new
+      app's code (128+N if killed by signal N, 126 or 127 if it could not
+      be executed, 1 if it exited 0), 124 on timeout, 1 if no supervisor
+      answers. The recommended live-update step, for Tilt:
+        run(['/.restart/supervisor', 'restart', '--wait'])
+      and for Compose develop.watch (action: sync+exec):
+        exec: {command: [/.restart/supervisor, restart, --wait]}
   supervisor version
   supervisor help
 
 Options (--name=value or --name value; each variable overrides its option):
 `)
-	for _, o := range options {
-		b.WriteString("  --" + o.name)
-		if !o.isBool {
-			b.WriteString("=VALUE")
-		}
-		b.WriteString("  (env " + o.env + ")\n      " + o.usage + "\n      accepts " + o.want + "\n")
-	}
+	b.WriteString(options.Help())
 	b.WriteString(`
 Every RESTART_* variable is removed from the app's environment.
 
@@ -103,4 +129,15 @@ Exit codes: the app's exit code, or 128+N if it was killed by signal N;
 no command or it is not found.
 `)
 	return b.String()
+}
+
+// appEnv returns env without the RESTART_* variables.
+func appEnv(env []string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, options.EnvPrefix) {
+			out = append(out, kv)
+		}
+	}
+	return out
 }

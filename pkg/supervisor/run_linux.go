@@ -8,11 +8,12 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/tilt-dev/restart-frontend/pkg/options"
 	"github.com/tilt-dev/restart-frontend/pkg/supervisor/watch"
 )
 
 // run is the supervisor proper: setup, signals, spawn, then one event loop.
-func run(cfg Config, argv, env []string, log *logger) int {
+func run(cfg options.Config, argv, env []string, log *logger) int {
 	// Setup. Orphans must come back to us to be killed with their
 	// generation: PID 1 gets them anyway, anyone else must ask.
 	if os.Getpid() != 1 {
@@ -41,9 +42,20 @@ func run(cfg Config, argv, env []string, log *logger) int {
 		return ExitUsage
 	}
 	defer w.Close()
+	statusSrv, err := serveStatus(cfg.Trigger)
+	if err != nil {
+		log.error("restart --wait cannot follow this supervisor: cannot serve its status: ", err.Error())
+	}
+
+	// Sockets for every generation.
+	listens, err := openListens(cfg.Listen)
+	if err != nil {
+		log.error(err.Error())
+		return ExitUsage
+	}
 
 	// Spawn.
-	r := newProcRunner(newCommand(argv, env, openTerminal()), log)
+	r := newProcRunner(newCommand(argv, env, openTerminal(), cfg.Listen, listens), statusSrv, log)
 	l := newLifecycle(cfg, r, log)
 	l.start()
 
@@ -58,6 +70,9 @@ func run(cfg Config, argv, env []string, log *logger) int {
 		case sig := <-sigs.forward:
 			l.signal(sig.(syscall.Signal))
 		case ev := <-events:
+			if content, err := readFile(cfg.Trigger); err == nil {
+				l.request(requestOf(content))
+			}
 			l.trigger(ev.Reason)
 		case v := <-r.timer.C:
 			if r.timer.Fired(v) {

@@ -19,10 +19,11 @@ type procRunner struct {
 	leader   int  // the current generation's leader; its pid is its pgid
 	leaderUp bool // the leader has not been reaped: its group id is ours
 	timer    *alarm.Alarm
+	status   *statusServer // nil when it could not be served
 }
 
-func newProcRunner(cmd *command, log *logger) *procRunner {
-	return &procRunner{cmd: cmd, gen: newGeneration(), log: log, timer: alarm.New()}
+func newProcRunner(cmd *command, status *statusServer, log *logger) *procRunner {
+	return &procRunner{cmd: cmd, gen: newGeneration(), log: log, timer: alarm.New(), status: status}
 }
 
 func (r *procRunner) start() (int, int, error) {
@@ -128,6 +129,12 @@ func (r *procRunner) setTimer(d time.Duration) {
 func (r *procRunner) takeTerminal() { r.cmd.tty.takeForeground() }
 
 func (r *procRunner) now() time.Duration { return time.Since(epoch) }
+
+func (r *procRunner) report(s status) {
+	if r.status != nil {
+		r.status.publish(s)
+	}
+}
 
 // epoch starts the runner's monotonic clock.
 var epoch = time.Now()

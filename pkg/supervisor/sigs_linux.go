@@ -10,6 +10,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/tilt-dev/restart-frontend/pkg/options"
 )
 
 // forwardedSignals are caught and sent to the app's process group. The
@@ -56,11 +58,11 @@ func catchSignals() *signals {
 		drop:    make(chan os.Signal, 1),
 	}
 	signal.Notify(s.chld, unix.SIGCHLD)
-	fwd := make([]os.Signal, 0, len(forwardedSignals)+sigRTMAX-sigRTMIN+1)
+	fwd := make([]os.Signal, 0, len(forwardedSignals)+options.SigRTMAX-options.SigRTMIN+1)
 	for _, sig := range forwardedSignals {
 		fwd = append(fwd, sig)
 	}
-	for n := sigRTMIN + 1; n <= sigRTMAX; n++ {
+	for n := options.SigRTMIN + 1; n <= options.SigRTMAX; n++ {
 		fwd = append(fwd, syscall.Signal(n))
 	}
 	signal.Notify(s.forward, fwd...)

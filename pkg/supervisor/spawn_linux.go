@@ -10,23 +10,28 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/tilt-dev/restart-frontend/pkg/options"
 )
 
 // command is what to run: the app's argv and environment.
 type command struct {
-	argv  []string
-	env   []string // the container's environment minus RESTART_*
-	path  string   // PATH of env, for the lookup
-	files []uintptr
-	tty   terminal
+	argv    []string
+	env     []string // the container's environment minus RESTART_*
+	path    string   // PATH of env, for the lookup
+	files   []uintptr
+	tty     terminal
+	sockets bool // files holds --listen sockets from fd 3: run the app through the shim
 }
 
 // defaultPath is what execvp searches when PATH is unset.
 const defaultPath = "/bin:/usr/bin"
 
-func newCommand(argv, env []string, tty terminal) *command {
+// newCommand makes the app's command; listens are the fds of the --listen
+// sockets, in the order of list.
+func newCommand(argv, env []string, tty terminal, list []options.Listen, listens []int) *command {
 	c := &command{argv: argv, env: env, tty: tty, path: defaultPath}
-	if p, ok := lookupEnv(env, "PATH"); ok {
+	if p, ok := options.LookupEnv(env, "PATH"); ok {
 		c.path = p
 	}
 	// The app gets the supervisor's stdin, stdout and stderr. One that is
@@ -37,6 +42,12 @@ func newCommand(argv, env []string, tty terminal) *command {
 		} else {
 			c.files = append(c.files, uintptr(fd))
 		}
+	}
+	if len(listens) > 0 {
+		for _, fd := range listens {
+			c.files = append(c.files, uintptr(fd))
+		}
+		c.env, c.sockets = listenEnv(env, list), true
 	}
 	return c
 }
@@ -56,6 +67,10 @@ func (c *command) spawn() (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	exe, argv := file, c.argv
+	if c.sockets {
+		exe, argv = selfExe, append([]string{"supervisor", shimCommand, file}, c.argv...)
+	}
 	attr := &syscall.ProcAttr{
 		Env:   c.env,
 		Files: c.files,
@@ -67,23 +82,30 @@ func (c *command) spawn() (int, error) {
 	}
 	var pid int
 	for try := 0; ; try++ {
-		pid, err = syscall.ForkExec(file, c.argv, attr)
+		pid, err = syscall.ForkExec(exe, argv, attr)
 		if err == nil {
 			return pid, nil
 		}
-		switch {
-		case attr.Sys.Foreground && (err == unix.ENOTTY || err == unix.EPERM || err == unix.ENXIO || err == unix.EIO):
+		if attr.Sys.Foreground && (err == unix.ENOTTY || err == unix.EPERM || err == unix.ENXIO || err == unix.EIO) {
 			// The terminal cannot be handed over (e.g. not ours any more):
 			// run the app in the background of it from now on.
 			attr.Sys.Foreground, c.tty.ok = false, false
 			continue
-		case err == unix.ETXTBSY && try < 10:
-			// The executable is still being written (a sync in progress).
-			time.Sleep(20 * time.Millisecond)
-			continue
 		}
-		return 0, execFailure(c.argv[0], file, err)
+		if !retryTextBusy(err, try) {
+			return 0, execFailure(c.argv[0], file, err)
+		}
 	}
+}
+
+// retryTextBusy waits a little and says to try exec again when it failed
+// because the executable is still being written (a sync in progress).
+func retryTextBusy(err error, try int) bool {
+	if err != unix.ETXTBSY || try >= 10 {
+		return false
+	}
+	time.Sleep(20 * time.Millisecond)
+	return true
 }
 
 // execFailure maps an exec error to tini's exit codes with a clear message.

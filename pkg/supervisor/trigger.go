@@ -1,7 +1,6 @@
 package supervisor
 
 import (
-	"errors"
 	"io"
 	"io/fs"
 	"os"
@@ -9,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tilt-dev/restart-frontend/pkg/options"
 )
 
 // ensureTrigger creates the trigger file (and its directory) if it is
@@ -66,21 +67,29 @@ func readFile(name string) ([]byte, error) {
 // is opened without O_CREAT: with fs.protected_regular, creating-opens of a
 // file owned by another user in a sticky directory (/tmp) fail even when the
 // file is writable. A missing file is created 0666.
+//
+// The time is the request's stamp for restart --wait (status.go), so it is
+// written over the old content and the rest is cut after: with O_TRUNC the
+// truncation would be the change the supervisor acts on, and it would read
+// the file before the stamp is in it.
 func touchTrigger(p string, now time.Time) error {
 	data := []byte(strconv.FormatInt(now.UnixNano(), 10) + "\n")
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_TRUNC, 0)
+	f, err := os.OpenFile(p, os.O_WRONLY, 0)
 	if os.IsNotExist(err) {
 		f, err = os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
 		if err == nil {
 			_ = f.Chmod(0o666)
 		} else if os.IsExist(err) {
-			f, err = os.OpenFile(p, os.O_WRONLY|os.O_TRUNC, 0)
+			f, err = os.OpenFile(p, os.O_WRONLY, 0)
 		}
 	}
 	if err != nil {
 		return err
 	}
 	_, err = f.Write(data)
+	if err == nil {
+		err = f.Truncate(int64(len(data)))
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -88,73 +97,63 @@ func touchTrigger(p string, now time.Time) error {
 }
 
 // triggerPath finds the trigger the running supervisor watches, for the
-// restart subcommand: its own --trigger option, else RESTART_TRIGGER, else
-// the options of the supervisor running as PID 1 (its command line and, if
-// readable, its environment), else the default.
-func triggerPath(args, env []string, readFile func(string) ([]byte, error)) (string, string, error) {
-	c := DefaultConfig()
-	for i := 0; i < len(args); i++ {
-		a := strings.TrimPrefix(strings.TrimPrefix(args[i], "-"), "-")
-		switch {
-		case a == "trigger" && i+1 < len(args):
-			i++
-			a = "trigger=" + args[i]
-			fallthrough
-		case strings.HasPrefix(a, "trigger="):
-			if err := options[0].set(&c, a[len("trigger="):]); err != nil {
-				return "", "", &OptionError{Name: "--trigger", Value: a[len("trigger="):], Want: options[0].want}
-			}
-			return c.Trigger, "--trigger", nil
-		default:
-			return "", "", errors.New("unknown argument " + quote(args[i]) + " to restart; usage: restart [--trigger=PATH]")
-		}
+// restart subcommand: its own --trigger option (flag, "" if not given), else
+// RESTART_TRIGGER, else the options of the supervisor running as PID 1 (its
+// command line and, if readable, its environment), else those of the one
+// supervisor among peers (the processes of a shared PID namespace, such as
+// a Kubernetes pod with shareProcessNamespace, where PID 1 is the pause
+// process), else the default.
+func triggerPath(flag string, env []string, readFile func(string) ([]byte, error), peers func() []string) (string, string, error) {
+	if flag != "" {
+		return flag, "--trigger", nil
 	}
-	if v, ok := lookupEnv(env, "RESTART_TRIGGER"); ok && v != "" {
-		if err := options[0].set(&c, v); err != nil {
-			return "", "", &OptionError{Name: "RESTART_TRIGGER", Value: v, Want: options[0].want}
+	if v, ok := options.LookupEnv(env, "RESTART_TRIGGER"); ok && v != "" {
+		c, _, err := options.ParseConfig(nil, []string{"RESTART_TRIGGER=" + v})
+		if err != nil {
+			return "", "", err
 		}
 		return c.Trigger, "RESTART_TRIGGER", nil
 	}
-	if p, ok := pid1Trigger(readFile); ok {
+	if p, ok := supervisorTrigger("1", readFile); ok {
 		return p, "the supervisor running as PID 1", nil
 	}
-	return DefaultTrigger, "the default", nil
+	found, from := "", ""
+	for _, pid := range peers() {
+		if p, ok := supervisorTrigger(pid, readFile); ok {
+			if found != "" && p != found {
+				found = "" // two supervisors with different triggers: do not guess
+				break
+			}
+			found, from = p, "the supervisor running as pid "+pid
+		}
+	}
+	if found != "" {
+		return found, from, nil
+	}
+	return options.DefaultTrigger, "the default", nil
 }
 
-// pid1Trigger reads the trigger of the supervisor running as PID 1, if PID 1
-// is one: its argv[0] is named "supervisor" and its arguments parse.
-func pid1Trigger(readFile func(string) ([]byte, error)) (string, bool) {
-	cmdline, err := readFile("/proc/1/cmdline")
+// supervisorTrigger reads the trigger of process pid if it is a supervisor
+// running an app: its argv[0] is named "supervisor", it runs no subcommand,
+// and its arguments parse.
+func supervisorTrigger(pid string, readFile func(string) ([]byte, error)) (string, bool) {
+	cmdline, err := readFile("/proc/" + pid + "/cmdline")
 	if err != nil || len(cmdline) == 0 {
 		return "", false
 	}
 	argv := strings.Split(strings.TrimSuffix(string(cmdline), "\x00"), "\x00")
-	if path.Base(argv[0]) != "supervisor" {
+	if path.Base(argv[0]) != "supervisor" || (len(argv) > 1 && isSubcommand(argv[1])) {
 		return "", false
 	}
 	var env []string
-	if environ, err := readFile("/proc/1/environ"); err == nil {
+	if environ, err := readFile("/proc/" + pid + "/environ"); err == nil {
 		env = strings.Split(strings.TrimSuffix(string(environ), "\x00"), "\x00")
 	}
-	c, _, err := ParseConfig(argv[1:], env)
+	c, _, err := options.ParseConfig(argv[1:], env)
 	if err != nil {
 		return "", false
 	}
 	return c.Trigger, true
-}
-
-// restartMain runs the restart subcommand.
-func restartMain(args []string, log *logger) int {
-	p, from, err := triggerPath(args, os.Environ(), readFile)
-	if err != nil {
-		log.error("restart: ", err.Error())
-		return 2
-	}
-	if err := touchTrigger(p, time.Now()); err != nil {
-		log.error("restart: ", explainTouch(p, from, err))
-		return 1
-	}
-	return 0
 }
 
 // pathErrorText is the error without the operation and path that

@@ -11,6 +11,7 @@ import (
 
 func TestTriggerPath(t *testing.T) {
 	noProc := func(string) ([]byte, error) { return nil, os.ErrNotExist }
+	noPeers := func() []string { return nil }
 	proc := func(cmdline, environ string) func(string) ([]byte, error) {
 		return func(name string) ([]byte, error) {
 			switch name {
@@ -44,15 +45,77 @@ func TestTriggerPath(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, from, err := triggerPath(tt.args, tt.env, tt.readFile)
+			ra, err := parseRestartArgs(tt.args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, from, err := triggerPath(ra.trigger, tt.env, tt.readFile, noPeers)
 			if err != nil || got != tt.want || from != tt.from {
 				t.Errorf("got %q from %q (%v), want %q from %q", got, from, err, tt.want, tt.from)
 			}
 		})
 	}
-	for _, bad := range [][]string{{"now"}, {"--trigger=relative"}, {"--trigger"}, {"--quiet"}} {
-		if got, _, err := triggerPath(bad, nil, noProc); err == nil {
-			t.Errorf("triggerPath(%q) = %q, want an error", bad, got)
+	if got, _, err := triggerPath("", []string{"RESTART_TRIGGER=relative"}, noProc, noPeers); err == nil {
+		t.Errorf("a relative RESTART_TRIGGER gives %q, want an error", got)
+	}
+	// A shared PID namespace: PID 1 is the pause process, the supervisor of
+	// this container is a peer; a concurrent restart is not a supervisor.
+	shared := func(name string) ([]byte, error) {
+		switch name {
+		case "/proc/1/cmdline":
+			return []byte("/pause\x00"), nil
+		case "/proc/7/cmdline":
+			return []byte("/.restart/supervisor\x00--trigger=/tmp/t\x00--\x00app\x00"), nil
+		case "/proc/9/cmdline":
+			return []byte("/.restart/supervisor\x00restart\x00--wait\x00"), nil
+		}
+		return nil, os.ErrNotExist
+	}
+	if got, from, err := triggerPath("", nil, shared, func() []string { return []string{"9", "7"} }); got != "/tmp/t" || from != "the supervisor running as pid 7" || err != nil {
+		t.Errorf("shared PID namespace: %q from %q, %v", got, from, err)
+	}
+	if got, _, _ := triggerPath("", nil, func(name string) ([]byte, error) {
+		if name == "/proc/8/cmdline" {
+			return []byte("/.restart/supervisor\x00--trigger=/other\x00--\x00app\x00"), nil
+		}
+		return shared(name)
+	}, func() []string { return []string{"7", "8"} }); got != "/.restart-proc" {
+		t.Errorf("two peer supervisors with different triggers: %q, want the default", got)
+	}
+}
+
+func TestParseRestartArgs(t *testing.T) {
+	def := restartArgs{timeout: DefaultWaitTimeout, settle: DefaultSettle}
+	with := func(f func(*restartArgs)) restartArgs { ra := def; f(&ra); return ra }
+	for _, tt := range []struct {
+		args []string
+		want restartArgs
+	}{
+		{nil, def},
+		{[]string{"--wait"}, with(func(ra *restartArgs) { ra.wait = true })},
+		{[]string{"--wait=2m", "--trigger", "/t//x"}, with(func(ra *restartArgs) { ra.wait, ra.timeout, ra.trigger = true, 2*time.Minute, "/t/x" })},
+		{[]string{"--settle=0"}, with(func(ra *restartArgs) { ra.wait, ra.settle = true, 0 })},
+		{[]string{"-ready", "tcp:8080"}, with(func(ra *restartArgs) { ra.wait, ra.ready = true, 8080 })},
+	} {
+		if got, err := parseRestartArgs(tt.args); err != nil || got != tt.want {
+			t.Errorf("parseRestartArgs(%q) = %+v, %v; want %+v", tt.args, got, err, tt.want)
+		}
+	}
+	for bad, want := range map[string]string{
+		"now":                  `unknown argument "now" to restart; usage: restart [--trigger=PATH] [--wait[=TIMEOUT]] [--settle=DURATION] [--ready=tcp:PORT]`,
+		"--trigger=relative":   `invalid --trigger value "relative": want an absolute file path, e.g. /.restart-proc`,
+		"--trigger":            "option --trigger needs a value; usage: restart",
+		"--quiet":              `unknown argument "--quiet" to restart`,
+		"--wait=0":             `invalid --wait value "0": want a Go duration above 0, e.g. 30s or 2m`,
+		"--wait=10":            `invalid --wait value "10"`,
+		"--settle=-1s":         `invalid --settle value "-1s"`,
+		"--ready=8080":         `invalid --ready value "8080": want tcp:PORT`,
+		"--ready=tcp:65536":    `invalid --ready value "tcp:65536"`,
+		"--ready=unix:/a.sock": `invalid --ready value "unix:/a.sock"`,
+	} {
+		_, err := parseRestartArgs([]string{bad})
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("parseRestartArgs(%q): %v, want %s", bad, err, want)
 		}
 	}
 }

@@ -10,7 +10,7 @@ import (
 
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 
-	"github.com/tilt-dev/restart-frontend/pkg/supervisor"
+	"github.com/tilt-dev/restart-frontend/pkg/options"
 )
 
 // FuzzImage: whatever the entrypoint and cmd, the wrapped image unwraps to
@@ -35,7 +35,7 @@ func FuzzImage(f *testing.F) {
 		}
 		out, err := Image(img, o, "fuzz")
 		if err != nil {
-			if _, sigErr := supervisor.ParseSignal(stopSignal); sigErr == nil {
+			if _, sigErr := options.ParseSignal(stopSignal); sigErr == nil {
 				t.Fatalf("Image failed with a valid STOPSIGNAL %q: %v", stopSignal, err)
 			}
 			return
@@ -81,7 +81,7 @@ func FuzzParseBuildArgs(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg, argv, err := supervisor.ParseConfig(append(flags, "--", "app"), nil)
+		cfg, argv, err := options.ParseConfig(append(flags, "--", "app"), nil)
 		if err != nil {
 			t.Fatalf("the supervisor refuses the baked flags %q: %v", flags, err)
 		}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/pkg/errors"
 
-	"github.com/tilt-dev/restart-frontend/pkg/supervisor"
+	"github.com/tilt-dev/restart-frontend/pkg/options"
 )
 
 // Build args. The supervisor's own settings share their names with its
@@ -40,7 +40,7 @@ type Options struct {
 	// Tools is true for RESTART_TOOLS=on.
 	Tools bool
 	// Supervisor holds the settings baked into the entrypoint.
-	Supervisor supervisor.Config
+	Supervisor options.Config
 	// StopSignalSet says that RESTART_STOP_SIGNAL chose the stop signal;
 	// otherwise the image's STOPSIGNAL applies, and SIGTERM without one.
 	StopSignalSet bool
@@ -72,7 +72,7 @@ func ParseBuildArgs(opts map[string]string) (Options, error) {
 			} else {
 				o.Tools = on
 			}
-		case slices.Contains(supervisor.EnvNames(), name):
+		case slices.Contains(options.EnvNames(), name):
 			env = append(env, name+"="+value)
 			o.StopSignalSet = o.StopSignalSet || (name == argStopSignal && value != "")
 		default:
@@ -84,7 +84,7 @@ func ParseBuildArgs(opts map[string]string) (Options, error) {
 		return o, errors.Errorf("unknown build arg %s: build args starting with %s are this frontend's options; known ones are %s",
 			strings.Join(unknown, ", "), argPrefix, strings.Join(knownArgs(), ", "))
 	}
-	cfg, _, err := supervisor.ParseConfig(nil, env)
+	cfg, _, err := options.ParseConfig(nil, env)
 	if err != nil {
 		return o, errors.Wrap(err, "invalid build arg")
 	}
@@ -92,7 +92,7 @@ func ParseBuildArgs(opts map[string]string) (Options, error) {
 		// The trigger is copied in after the supervisor: it would replace
 		// the binary with an empty file every user can write.
 		return o, errors.Errorf("invalid build arg %s=%q: %s holds the supervisor; give a path outside it, e.g. %s",
-			argTrigger, opts[buildArgPrefix+argTrigger], SupervisorDir, supervisor.DefaultTrigger)
+			argTrigger, opts[buildArgPrefix+argTrigger], SupervisorDir, options.DefaultTrigger)
 	}
 	o.Supervisor = cfg
 	return o, nil
@@ -103,7 +103,7 @@ func ParseBuildArgs(opts map[string]string) (Options, error) {
 func (o Options) Flags(imageStopSignal string) ([]string, error) {
 	cfg := o.Supervisor
 	if !o.StopSignalSet && imageStopSignal != "" {
-		sig, err := supervisor.ParseSignal(imageStopSignal)
+		sig, err := options.ParseSignal(imageStopSignal)
 		if err != nil {
 			return nil, errors.Wrapf(err, "the image's STOPSIGNAL %q is not a signal the supervisor can send; set the build arg %s", imageStopSignal, argStopSignal)
 		}
@@ -126,5 +126,5 @@ func parseSwitch(v string, def bool) (bool, error) {
 }
 
 func knownArgs() []string {
-	return append([]string{argProcess, argTools}, supervisor.EnvNames()...)
+	return append([]string{argProcess, argTools}, options.EnvNames()...)
 }

@@ -62,6 +62,11 @@ func TestEveryBadBuildArgValue(t *testing.T) {
 		{"RESTART_POLL", "1ms", "at least 10ms"},
 		{"RESTART_POLL", "-1s", "at least 10ms"},
 		{"RESTART_POLL", "fast", "at least 10ms"},
+		{"RESTART_LISTEN", "8080", "want comma-separated sockets tcp:PORT"},
+		{"RESTART_LISTEN", "tcp:localhost:8080", "where HOST is an IP address"},
+		{"RESTART_LISTEN", "tcp:8080,tcp:70000", "want comma-separated sockets tcp:PORT"},
+		{"RESTART_LISTEN", "unix:app.sock", "unix:/absolute/path"},
+		{"RESTART_LISTEN", "udp:53", "want comma-separated sockets tcp:PORT"},
 		{"RESTART_QUIET", "yes", "want true or false"},
 		{"RESTART_QUIET", "2", "want true or false"},
 	} {
@@ -100,7 +105,7 @@ func TestUnsupportedPlatforms(t *testing.T) {
 	for _, tc := range []struct{ platforms, bad string }{
 		{"linux/mips64le", "linux/mips64le"},
 		{"darwin/arm64", "darwin/arm64"},
-		{"linux/amd64,linux/arm64,linux/loong64", "linux/loong64"},
+		{"windows/amd64,darwin/amd64", "windows/amd64"},
 	} {
 		t.Run(tc.platforms, func(t *testing.T) {
 			t.Parallel()
@@ -108,6 +113,30 @@ func TestUnsupportedPlatforms(t *testing.T) {
 			checkError(t, err, "no supervisor for platform "+tc.bad, "supported platforms are", "RESTART_PROCESS=off")
 		})
 	}
+	t.Run("beside a supported one they are built as upstream, with a warning", func(t *testing.T) {
+		t.Parallel()
+		b := newBuild(t, df).withFile("app", "x").withAttr("platform", "linux/amd64,windows/amd64,linux/loong64")
+		b.mustRun(func(b *build) {
+			if ep := b.image("linux/amd64").Config.Entrypoint; len(ep) == 0 || ep[0] != wrap.SupervisorPath {
+				t.Errorf("linux/amd64: entrypoint = %q, want the supervisor's", ep)
+			}
+			for _, id := range []string{"windows/amd64", "linux/loong64"} {
+				if ep := b.image(id).Config.Entrypoint; !slices.Equal(ep, []string{"/app"}) {
+					t.Errorf("%s: entrypoint = %q, want upstream's [/app]", id, ep)
+				}
+				if st := b.stat(id, wrap.SupervisorPath); st != nil {
+					t.Errorf("%s: has %s", id, wrap.SupervisorPath)
+				}
+			}
+		})
+		for _, id := range []string{"windows/amd64", "linux/loong64"} {
+			if !slices.ContainsFunc(b.warnings, func(w string) bool {
+				return strings.Contains(w, id+" is built without the supervisor") && strings.Contains(w, "no supervisor for platform "+id)
+			}) {
+				t.Errorf("no warning names %s: %q", id, b.warnings)
+			}
+		}
+	})
 	t.Run("RESTART_PROCESS=off builds them", func(t *testing.T) {
 		t.Parallel()
 		newBuild(t, df).withFile("app", "x").withAttr("platform", "linux/mips64le").withBuildArg("RESTART_PROCESS", "off").mustRun(nil)

@@ -39,6 +39,7 @@ type build struct {
 	cacheExports []client.CacheOptionsEntry
 	cacheImports []client.CacheOptionsEntry
 	cached       map[string]bool // progress name of each step: was it cached
+	warnings     []string        // the build's warnings, as progress shows them
 }
 
 // newBuild prepares a build of dockerfile with the frontend image as the
@@ -80,12 +81,15 @@ func (b *build) run(check func(b *build)) error {
 	}
 	status := make(chan *client.SolveStatus)
 	done := make(chan struct{})
-	b.cached = map[string]bool{}
+	b.cached, b.warnings = map[string]bool{}, nil
 	go func() {
 		defer close(done)
 		for s := range status {
 			for _, v := range s.Vertexes {
 				b.cached[v.Name] = b.cached[v.Name] || v.Cached
+			}
+			for _, w := range s.Warnings {
+				b.warnings = append(b.warnings, string(w.Short))
 			}
 		}
 	}()

@@ -11,7 +11,7 @@ import (
 
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/tilt-dev/restart-frontend/pkg/supervisor"
+	"github.com/tilt-dev/restart-frontend/pkg/options"
 	"github.com/tilt-dev/restart-frontend/pkg/wrap"
 )
 
@@ -23,7 +23,7 @@ type onOptions struct {
 }
 
 func optionsOf(args []string) onOptions {
-	o := onOptions{trigger: supervisor.DefaultTrigger}
+	o := onOptions{trigger: options.DefaultTrigger}
 	for _, a := range args {
 		switch k, v, _ := strings.Cut(a, "="); k {
 		case "RESTART_TRIGGER":

@@ -1,14 +1,15 @@
-// Tools module for the rig (hack/rig.d/containerd.sh): containerd v2 at the
-// version Docker Engine 29 pins (its Dockerfile's CONTAINERD_VERSION), and a
-// runc new enough for it (Debian's 1.1.5 fails: "namespace time does not
-// exist").
+// Tools module for the rig (hack/rig.d/containerd.sh): containerd v2 and runc
+// at the versions the Docker Engine 29 of hack/tools/dockerd pins (its
+// Dockerfile's CONTAINERD_VERSION and RUNC_VERSION: v2.3.5 and v1.5.1 in
+// docker-v29.8.0). Debian's runc 1.1.5 is too old for containerd 2
+// ("namespace time does not exist").
 module github.com/tilt-dev/restart-frontend/hack/tools/containerd
 
 go 1.26.8
 
 require (
-	github.com/containerd/containerd/v2 v2.3.7
-	github.com/opencontainers/runc v1.5.3
+	github.com/containerd/containerd/v2 v2.3.5
+	github.com/opencontainers/runc v1.5.1
 )
 
 require (

@@ -36,15 +36,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tilt-dev/restart-frontend/pkg/options"
 	"github.com/tilt-dev/restart-frontend/pkg/supervisor/internal/alarm"
 )
 
 // Defaults of the debouncer of watched directories.
 const (
-	// DefaultDebounce outlasts the gap between the two execs of a Tilt or
-	// Compose sync that deletes files (rm -rf, then tar -x: ~45 ms on
-	// Docker), so that such a sync restarts the app once.
-	DefaultDebounce = 100 * time.Millisecond
+	// DefaultDebounce is the supervisor's default --debounce; the options
+	// package says why it is this long.
+	DefaultDebounce = options.DefaultDebounce
 	DefaultMaxWait  = time.Second
 	// DefaultPoll is the interval used when inotify is unavailable.
 	DefaultPoll = 250 * time.Millisecond

@@ -1,4 +1,16 @@
-package supervisor
+// Package options holds the supervisor's option rules, shared by the
+// frontend, at build time, and the supervisor, at run time: ParseConfig
+// validates build args and RESTART_* variables, Config.Args bakes them into
+// the image's entrypoint, and the supervisor parses them back with the same
+// code. So a value that builds is a value the supervisor accepts.
+//
+// It is pure and portable: it reads nothing but its arguments, starts no
+// process and holds no Linux-only code, so the frontend builds it for any
+// OS, and the supervisor links nothing more than it needs.
+//
+// The help text is made from the options table below (Help); an option
+// added there also belongs in the README's table of build args.
+package options
 
 import (
 	"errors"
@@ -7,15 +19,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/tilt-dev/restart-frontend/pkg/supervisor/watch"
 )
-
-// This file holds no Linux-only code: the frontend imports ParseConfig and
-// Config.Args to validate and bake the options with exactly these rules.
-//
-// The usage text is made from the options table below; an option added
-// there also belongs in the README's table of build args.
 
 // ExitPolicy says what the supervisor does when the app exits by itself.
 type ExitPolicy string
@@ -39,8 +43,10 @@ const (
 	// MinPoll is the shortest polling interval accepted.
 	MinPoll = 10 * time.Millisecond
 	// DefaultDebounce is how long changes under watched directories must be
-	// quiet before they restart the app.
-	DefaultDebounce = watch.DefaultDebounce
+	// quiet before they restart the app. It outlasts the gap between the two
+	// execs of a Tilt or Compose sync that deletes files (rm -rf, then
+	// tar -x: ~45 ms on Docker), so that such a sync restarts the app once.
+	DefaultDebounce = 100 * time.Millisecond
 	// MinDebounce and MaxDebounce bound --debounce.
 	MinDebounce = time.Millisecond
 	MaxDebounce = 10 * time.Second
@@ -60,6 +66,7 @@ type Config struct {
 	Watch       []string       // absolute directories watched recursively; nil for none
 	Debounce    time.Duration  // quiet time after changes under Watch before a restart
 	Poll        time.Duration  // polling interval; 0 uses inotify
+	Listen      []Listen       // sockets handed to every generation; nil for none
 	Quiet       bool           // no event logs (errors are still printed)
 }
 
@@ -82,7 +89,7 @@ type OptionError struct {
 }
 
 func (e *OptionError) Error() string {
-	return "invalid " + e.Name + " value " + quote(e.Value) + ": want " + e.Want
+	return "invalid " + e.Name + " value " + Quote(e.Value) + ": want " + e.Want
 }
 
 // ErrHelp is returned by ParseConfig when -h, -help or --help is given.
@@ -201,6 +208,19 @@ var options = []option{
 		},
 	},
 	{
+		name: "listen", env: "RESTART_LISTEN",
+		want:  listenWant,
+		usage: "sockets the supervisor opens once and hands to every generation as fds 3, 4, ... with LISTEN_FDS, LISTEN_FDNAMES and LISTEN_PID (systemd socket activation), so no connection is refused during a restart (default none)",
+		set: func(c *Config, v string) error {
+			list, err := parseListens(v)
+			if err != nil {
+				return errBad
+			}
+			c.Listen = list
+			return nil
+		},
+	},
+	{
 		name: "quiet", env: "RESTART_QUIET", isBool: true,
 		want:  "true or false (or 1 or 0)",
 		usage: "print no event logs; errors are still printed",
@@ -254,7 +274,7 @@ func contains(list []string, s string) bool {
 //
 // Example:
 //
-//	cfg, argv, err := supervisor.ParseConfig(
+//	cfg, argv, err := options.ParseConfig(
 //		[]string{"--stop-timeout=1s", "--", "/app/server", "-v"}, os.Environ())
 func ParseConfig(args, env []string) (Config, []string, error) {
 	c := DefaultConfig()
@@ -278,7 +298,7 @@ func ParseConfig(args, env []string) (Config, []string, error) {
 		}
 		opt := findOption(name)
 		if opt == nil {
-			return Config{}, nil, errors.New("unknown option " + quote(a) + "; options: " + optionList())
+			return Config{}, nil, errors.New("unknown option " + Quote(a) + "; options: " + optionList())
 		}
 		if !hasValue {
 			if opt.isBool {
@@ -305,7 +325,7 @@ func ParseConfig(args, env []string) (Config, []string, error) {
 		}
 	}
 	for _, opt := range options {
-		v, ok := lookupEnv(env, opt.env)
+		v, ok := LookupEnv(env, opt.env)
 		if !ok || (v == "" && opt.name != "watch") {
 			continue
 		}
@@ -315,6 +335,9 @@ func ParseConfig(args, env []string) (Config, []string, error) {
 	}
 	if len(c.Watch) == 0 {
 		c.Watch = nil
+	}
+	if len(c.Listen) == 0 {
+		c.Listen = nil
 	}
 	var argv []string
 	if i < len(args) {
@@ -343,10 +366,10 @@ func optionList() string {
 	return b.String()
 }
 
-// lookupEnv returns the last value of key in env, as the C library does not
-// guarantee which duplicate wins but the shell and Go's os.Getenv take the
-// last one.
-func lookupEnv(env []string, key string) (string, bool) {
+// LookupEnv returns the last value of key in env ("KEY=value" entries), as
+// the C library does not guarantee which duplicate wins but the shell and
+// Go's os.Getenv take the last one.
+func LookupEnv(env []string, key string) (string, bool) {
 	v, ok := "", false
 	for _, kv := range env {
 		if len(kv) > len(key) && kv[len(key)] == '=' && kv[:len(key)] == key {
@@ -363,9 +386,10 @@ func lookupEnv(env []string, key string) (string, bool) {
 //
 // Example:
 //
-//	supervisor.DefaultConfig().Args()
+//	options.DefaultConfig().Args()
 //	// [--trigger=/.restart-proc --exit-policy=exit --stop-signal=SIGTERM
-//	//  --stop-timeout=5s --watch= --debounce=100ms --poll=0s --quiet=false]
+//	//  --stop-timeout=5s --watch= --debounce=100ms --poll=0s --listen=
+//	//  --quiet=false]
 func (c Config) Args() []string {
 	return []string{
 		"--trigger=" + c.Trigger,
@@ -375,17 +399,31 @@ func (c Config) Args() []string {
 		"--watch=" + strings.Join(c.Watch, ","),
 		"--debounce=" + c.Debounce.String(),
 		"--poll=" + c.Poll.String(),
+		"--listen=" + formatListens(c.Listen),
 		"--quiet=" + strconv.FormatBool(c.Quiet),
 	}
 }
 
-// appEnv returns env without the RESTART_* variables.
-func appEnv(env []string) []string {
-	out := make([]string, 0, len(env))
-	for _, kv := range env {
-		if !strings.HasPrefix(kv, EnvPrefix) {
-			out = append(out, kv)
-		}
+// EnvNames returns the environment variables the supervisor reads, in the
+// order of its options. The frontend accepts the same names as build args.
+func EnvNames() []string {
+	names := make([]string, len(options))
+	for i, o := range options {
+		names[i] = o.env
 	}
-	return out
+	return names
+}
+
+// Help renders every option with its environment variable, what it does and
+// what it accepts, for the supervisor's help text.
+func Help() string {
+	var b strings.Builder
+	for _, o := range options {
+		b.WriteString("  --" + o.name)
+		if !o.isBool {
+			b.WriteString("=VALUE")
+		}
+		b.WriteString("  (env " + o.env + ")\n      " + o.usage + "\n      accepts " + o.want + "\n")
+	}
+	return b.String()
 }

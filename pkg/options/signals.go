@@ -1,4 +1,4 @@
-package supervisor
+package options
 
 import (
 	"errors"
@@ -7,25 +7,21 @@ import (
 	"syscall"
 )
 
-// This file holds no Linux-only code: the frontend imports ParseSignal to
-// validate build arguments, on whatever OS it is built for.
-
-// Linux signal numbers (x86, arm, arm64, ppc64le, s390x, riscv64: every
-// architecture the supervisor ships for). They are spelled out rather than
-// taken from package syscall so that ParseSignal gives the same answer on
-// every OS the frontend may be compiled for. signals_linux_test.go checks
-// them against the kernel's numbering.
+// Signal numbers here are Linux's (x86, arm, arm64, ppc64le, s390x,
+// riscv64: every architecture the supervisor ships for). They are spelled
+// out rather than taken from package syscall so that ParseSignal gives the
+// same answer on every OS the frontend may be compiled for.
+// signals_linux_test.go checks them against the kernel's numbering.
 const (
-	sigHUP    = syscall.Signal(1)
-	sigINT    = syscall.Signal(2)
-	sigQUIT   = syscall.Signal(3)
-	sigABRT   = syscall.Signal(6)
-	sigKILL   = syscall.Signal(9)
 	sigTERM   = syscall.Signal(15)
-	sigCONT   = syscall.Signal(18)
-	sigRTMIN  = 34 // glibc's SIGRTMIN: 32 and 33 are kept by the C library.
-	sigRTMAX  = 64
-	maxSignal = sigRTMAX
+	maxSignal = SigRTMAX
+)
+
+// The real-time signals the supervisor forwards, as the C library numbers
+// them: glibc's SIGRTMIN is 34, as 32 and 33 are kept by the C library.
+const (
+	SigRTMIN = 34
+	SigRTMAX = 64
 )
 
 // signalNames maps the names Docker accepts for STOPSIGNAL (without the SIG
@@ -51,7 +47,7 @@ const signalWant = "a signal name or number, e.g. SIGTERM, TERM, sigterm, 15 or 
 //
 // Example:
 //
-//	sig, err := supervisor.ParseSignal("sigquit") // syscall.Signal(3)
+//	sig, err := options.ParseSignal("sigquit") // syscall.Signal(3)
 func ParseSignal(s string) (syscall.Signal, error) {
 	if n, err := strconv.Atoi(s); err == nil {
 		if n < 1 || n > maxSignal {
@@ -69,7 +65,7 @@ func ParseSignal(s string) (syscall.Signal, error) {
 	if sig, ok := parseRealtime(name); ok {
 		return sig, nil
 	}
-	return 0, errors.New("unknown signal " + quote(s))
+	return 0, errors.New("unknown signal " + Quote(s))
 }
 
 // parseRealtime parses RTMIN, RTMIN+n, RTMAX and RTMAX-n.
@@ -77,9 +73,9 @@ func parseRealtime(name string) (syscall.Signal, bool) {
 	base, rest, sign := 0, "", 1
 	switch {
 	case strings.HasPrefix(name, "RTMIN"):
-		base, rest = sigRTMIN, name[len("RTMIN"):]
+		base, rest = SigRTMIN, name[len("RTMIN"):]
 	case strings.HasPrefix(name, "RTMAX"):
-		base, rest, sign = sigRTMAX, name[len("RTMAX"):], -1
+		base, rest, sign = SigRTMAX, name[len("RTMAX"):], -1
 	default:
 		return 0, false
 	}
@@ -89,7 +85,7 @@ func parseRealtime(name string) (syscall.Signal, bool) {
 			return 0, false
 		}
 		n, err := strconv.Atoi(rest[1:])
-		if err != nil || rest[1] < '0' || rest[1] > '9' || n > sigRTMAX-sigRTMIN {
+		if err != nil || rest[1] < '0' || rest[1] > '9' || n > SigRTMAX-SigRTMIN {
 			return 0, false
 		}
 		off = n
@@ -109,13 +105,13 @@ func SignalName(sig syscall.Signal) string {
 				return "SIG" + sn.name
 			}
 		}
-	case n == sigRTMIN:
+	case n == SigRTMIN:
 		return "SIGRTMIN"
-	case n > sigRTMIN && n <= sigRTMIN+15:
-		return "SIGRTMIN+" + strconv.Itoa(n-sigRTMIN)
-	case n > sigRTMIN+15 && n < sigRTMAX:
-		return "SIGRTMAX-" + strconv.Itoa(sigRTMAX-n)
-	case n == sigRTMAX:
+	case n > SigRTMIN && n <= SigRTMIN+15:
+		return "SIGRTMIN+" + strconv.Itoa(n-SigRTMIN)
+	case n > SigRTMIN+15 && n < SigRTMAX:
+		return "SIGRTMAX-" + strconv.Itoa(SigRTMAX-n)
+	case n == SigRTMAX:
 		return "SIGRTMAX"
 	}
 	return strconv.Itoa(n)

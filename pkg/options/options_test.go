@@ -1,4 +1,4 @@
-package supervisor
+package options
 
 import (
 	"reflect"
@@ -32,6 +32,12 @@ func TestParseConfig(t *testing.T) {
 		{"a repeated --watch adds directories once", []string{"--watch=/a,/b", "--watch", "/b,/c,"}, nil,
 			with(func(c *Config) { c.Watch = []string{"/a", "/b", "/c"} }), nil},
 		{"--watch= means none", []string{"--watch="}, nil, def, nil},
+		{"sockets to listen on, once each", []string{"--listen=tcp:8080,unix:/tmp//app.sock,tcp:8080,tcp:[::]:9090"}, nil,
+			with(func(c *Config) {
+				c.Listen = []Listen{{Network: "tcp", Port: 8080}, {Network: "unix", Path: "/tmp/app.sock"}, {Network: "tcp", Host: "::", Port: 9090}}
+			}), nil},
+		{"RESTART_LISTEN overrides --listen", []string{"--listen=tcp:1"}, []string{"RESTART_LISTEN=tcp:127.0.0.1:2"},
+			with(func(c *Config) { c.Listen = []Listen{{Network: "tcp", Host: "127.0.0.1", Port: 2}} }), nil},
 		{"--quiet=false", []string{"--quiet", "--quiet=false"}, nil, def, nil},
 		{"the exit policy ignores case", []string{"--exit-policy=CONTINUE"}, nil,
 			with(func(c *Config) { c.ExitPolicy = ExitPolicyContinue }), nil},
@@ -78,7 +84,7 @@ func TestParseConfigErrors(t *testing.T) {
 		want string
 	}{
 		{"unknown option", []string{"--frob", "--", "a"}, nil,
-			`unknown option "--frob"; options: --trigger, --exit-policy, --stop-signal, --stop-timeout, --watch, --debounce, --poll, --quiet`},
+			`unknown option "--frob"; options: --trigger, --exit-policy, --stop-signal, --stop-timeout, --watch, --debounce, --poll, --listen, --quiet`},
 		{"missing value", []string{"--stop-timeout"}, nil,
 			`option --stop-timeout needs a value: a Go duration of 0 or more with a unit, e.g. 5s, 500ms or 0 (0 sends SIGKILL at once)`},
 		{"relative trigger", []string{"--trigger=tmp/t"}, nil,
@@ -105,6 +111,14 @@ func TestParseConfigErrors(t *testing.T) {
 			`invalid --debounce value "0": want a Go duration from 1ms to 10s, e.g. 100ms`},
 		{"debounce too long", nil, []string{"RESTART_DEBOUNCE=1m"},
 			`invalid RESTART_DEBOUNCE value "1m": want a Go duration from 1ms to 10s, e.g. 100ms`},
+		{"a socket without a network", nil, []string{"RESTART_LISTEN=8080"},
+			`invalid RESTART_LISTEN value "8080": want ` + listenWant},
+		{"a host name instead of an address", []string{"--listen=tcp:localhost:8080"}, nil,
+			`invalid --listen value "tcp:localhost:8080": want ` + listenWant},
+		{"a port out of range", []string{"--listen=tcp:8080,tcp:65536"}, nil,
+			`invalid --listen value "tcp:8080,tcp:65536": want ` + listenWant},
+		{"a relative unix socket", []string{"--listen=unix:app.sock"}, nil,
+			`invalid --listen value "unix:app.sock": want ` + listenWant},
 		{"bad quiet", []string{"--quiet=yes"}, nil,
 			`invalid --quiet value "yes": want true or false (or 1 or 0)`},
 		{"bad variable names the variable", nil, []string{"RESTART_STOP_SIGNAL=TERMINATE"},
@@ -151,7 +165,7 @@ func TestParseConfigHelp(t *testing.T) {
 func TestConfigArgs(t *testing.T) {
 	t.Run("the defaults render every option, trigger first", func(t *testing.T) {
 		got := strings.Join(DefaultConfig().Args(), " ")
-		want := "--trigger=/.restart-proc --exit-policy=exit --stop-signal=SIGTERM --stop-timeout=5s --watch= --debounce=100ms --poll=0s --quiet=false"
+		want := "--trigger=/.restart-proc --exit-policy=exit --stop-signal=SIGTERM --stop-timeout=5s --watch= --debounce=100ms --poll=0s --listen= --quiet=false"
 		if got != want {
 			t.Errorf("got  %s\nwant %s", got, want)
 		}
@@ -161,6 +175,7 @@ func TestConfigArgs(t *testing.T) {
 			Trigger: "/tmp/a b=c", ExitPolicy: ExitPolicyContinue, StopSignal: 37,
 			StopTimeout: 1500 * time.Millisecond, Watch: []string{"/app", "/lib x"}, Debounce: 20 * time.Millisecond,
 			Poll: 10 * time.Millisecond, Quiet: true,
+			Listen: []Listen{{Network: "unix", Path: "/run/a b.sock"}, {Network: "tcp", Host: "::1", Port: 1}, {Network: "tcp", Host: "10.0.0.1", Port: 65535}},
 		}
 		got, argv, err := ParseConfig(c.Args(), nil)
 		if err != nil || argv != nil || !reflect.DeepEqual(got, c) {
@@ -174,6 +189,7 @@ func FuzzParseConfig(f *testing.F) {
 	f.Add("--watch\x00/a,,/b/../c\x00--poll=15ms\x00--quiet", "RESTART_STOP_TIMEOUT=1h2m3.5s")
 	f.Add("-exit-policy=Continue\x00-stop-timeout\x000\x00x", "RESTART_QUIET=1\x00RESTART_STOP_SIGNAL=sigusr1")
 	f.Add("--stop-signal=64\x00--\x00--", "RESTART_TRIGGER=/x/./y\x00RESTART_POLL=0")
+	f.Add("--listen=tcp:[::ffff:1.2.3.4]:80,unix:/a/../b", "RESTART_LISTEN=tcp:0.0.0.0:8080,tcp:1")
 	f.Fuzz(func(t *testing.T, args, env string) {
 		a := strings.Split(args, "\x00")
 		e := strings.Split(env, "\x00")
@@ -203,4 +219,27 @@ func FuzzParseConfig(f *testing.F) {
 			t.Fatalf("unstable rendering: %q vs %q", again, rendered)
 		}
 	})
+}
+
+func TestParseListen(t *testing.T) {
+	for in, want := range map[string]string{
+		"tcp:8080": "tcp:8080", "tcp:0.0.0.0:80": "tcp:0.0.0.0:80", "tcp:[::]:9090": "tcp:[::]:9090",
+		"tcp:[0:0::1]:1": "tcp:[::1]:1", "unix:/tmp/./app.sock": "unix:/tmp/app.sock",
+	} {
+		l, err := ParseListen(in)
+		if err != nil || l.String() != want {
+			t.Errorf("ParseListen(%q) = %v, %v; want %s", in, l, err, want)
+		}
+	}
+	for _, in := range []string{"", "tcp", "tcp:", "tcp:0", "tcp:080", "tcp:+80", "tcp:-1", "tcp:::1:80", "tcp:[1.2.3.4]:80",
+		"tcp:[::1:80", "tcp::80", "tcp:example.com:80", "tcp:[fe80::1%eth0]:80", "udp:53", "unix:", "unix:/", "unix:rel", "TCP:80"} {
+		if l, err := ParseListen(in); err == nil {
+			t.Errorf("ParseListen(%q) = %v, want an error", in, l)
+		}
+	}
+	for in, want := range map[string]string{"tcp:8080": "tcp-8080", "tcp:[::1]:9090": "tcp-9090", "unix:/run/a:b.sock": "unix-a-b.sock"} {
+		if l, _ := ParseListen(in); l.Name() != want {
+			t.Errorf("%s: name %q, want %q", in, l.Name(), want)
+		}
+	}
 }
