@@ -23,7 +23,9 @@ K8S_POD_LOGS=$K8S_DIR/pod-logs
 K8S_BRIDGE=rfk8s$(rig_hash k8s 8)
 K8S_CGROUP=rf-k8s-$(rig_hash k8s)
 # The kubelet sets these host-wide at start (KernelTunableModify): `up` keeps
-# their values from before, `down` puts them back.
+# their values from before any rig's kubelet ran in a file shared by every
+# checkout, and the `down` that stops the host's last kubelet puts them back.
+K8S_SYSCTL_ORIG=$RIG_CACHE/kubelet-sysctl.orig
 K8S_SYSCTLS=(vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops kernel.keys.root_maxkeys kernel.keys.root_maxbytes)
 # pause.c is static C.
 PACKAGES+=(gcc libc6-dev)
@@ -42,9 +44,15 @@ kubelet_tools() {
   done
 }
 
-# pause_dir prints Kubernetes' build/pause at the pinned release (in the
-# module cache); pause_tag its version, which is containerd's sandbox image.
-pause_dir() { echo "$(cd "$K8S_TOOLS" && GOWORK=off go list -m -f '{{.Dir}}' k8s.io/kubernetes)/build/pause"; }
+# pause_dir prints Kubernetes' build/pause at the pinned release, from the
+# module cache (downloaded again if the cache was cleaned while the binaries
+# stayed cached); pause_tag its version, containerd's sandbox image.
+pause_dir() {
+  local dir
+  dir=$(cd "$K8S_TOOLS" && GOWORK=off GOFLAGS=-mod=readonly go mod download -json k8s.io/kubernetes |
+    sed -nE 's/^[[:space:]]*"Dir": "(.*)",?$/\1/p')
+  echo "$dir/build/pause"
+}
 pause_tag() { sed -nE 's/^TAG \?= (.*)$/\1/p' "$(pause_dir)/Makefile"; }
 
 # pause_image pushes registry.k8s.io/pause:TAG into the rig's registry (which
@@ -126,6 +134,9 @@ state = "$K8S_CTR_STATE"
     runtime_type = 'io.containerd.runc.v2'
     [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
       BinaryName = "$CONTAINERD_BIN/runc"
+      # runc's state, by default in /run/containerd/runc, shared by every
+      # containerd on the host.
+      Root = "$K8S_CTR_STATE/runc"
       SystemdCgroup = false
   [plugins.'io.containerd.cri.v1.runtime'.cni]
     bin_dirs = ["$K8S_CNI_BIN"]
@@ -205,7 +216,7 @@ cgroupRoot: /$K8S_CGROUP
 failSwapOn: false
 podLogsDir: $K8S_POD_LOGS
 volumePluginDir: $K8S_KUBELET_ROOT/volume-plugins
-# The API server's host checks nothing else on this machine's iptables.
+# No KUBE-* chains in the host's iptables: nothing here uses them (no kube-proxy).
 makeIPTablesUtilChains: false
 clusterDomain: cluster.local
 resolvConf: /etc/resolv.conf
@@ -280,8 +291,8 @@ kubelet_up() {
   changed=0
   if ! pid_of kubelet >/dev/null; then
     port_for kubernetes/kubelet >/dev/null
-    if [ ! -f "$K8S_DIR/sysctl.orig" ]; then
-      for key in "${K8S_SYSCTLS[@]}"; do echo "$key=$(sysctl -n "$key")"; done >"$K8S_DIR/sysctl.orig"
+    if [ ! -f "$K8S_SYSCTL_ORIG" ] && [ -z "$(other_kubelets)" ]; then
+      for key in "${K8S_SYSCTLS[@]}"; do echo "$key=$(sysctl -n "$key")"; done >"$K8S_SYSCTL_ORIG"
     fi
   fi
   if k8s_kubeconfig kubelet; then changed=1; fi
@@ -307,6 +318,41 @@ kubelet_stop_pods() {
   for id in $("${ctr[@]}" containers ls -q 2>/dev/null); do
     "${ctr[@]}" tasks delete -f "$id" >/dev/null 2>&1 || true
     "${ctr[@]}" containers delete "$id" >/dev/null 2>&1 || true
+    # The CNI result cache (host-wide, /var/lib/cni) of a sandbox that was
+    # never torn down through the CRI.
+    rm -f /var/lib/cni/results/*-"$id"-*
+  done
+}
+
+# kubelet_host_leftovers removes, once the host's last kubelet has stopped,
+# what kubelets make in host-wide places whatever their configuration: the
+# device-plugin socket (a fixed path), and the folders that the kubelet and
+# the CNI result cache leave empty.
+kubelet_host_leftovers() {
+  [ -z "$(other_kubelets)" ] || return 0
+  rm -f /var/lib/kubelet/device-plugins/kubelet.sock
+  rmdir /var/lib/kubelet/device-plugins /var/lib/kubelet /var/lib/cni/results /var/lib/cni /var/log/containers 2>/dev/null || true
+}
+
+# other_kubelets prints the pids of the kubelets that run on this host
+# besides this rig's (other checkouts' rigs), to leave the kernel settings
+# to the last one.
+other_kubelets() {
+  local p mine
+  mine=$(pid_of kubelet) || mine=
+  for p in /proc/[0-9]*; do
+    [ "${p#/proc/}" != "$mine" ] || continue
+    if [ "$(basename "$(readlink "$p/exe" 2>/dev/null)")" = kubelet ]; then echo "${p#/proc/}"; fi
+  done
+}
+
+# kubelet_shims prints the pids of the shims of the kubelet's containerd:
+# those that name its socket.
+kubelet_shims() {
+  local p
+  for p in /proc/[0-9]*; do
+    [ "$(basename "$(readlink "$p/exe" 2>/dev/null)")" = containerd-shim-runc-v2 ] || continue
+    if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "-address $K8S_CTR_SOCK "; then echo "${p#/proc/}"; fi
   done
 }
 
@@ -315,14 +361,15 @@ kubelet_down() {
   stop_daemon kubelet
   if pid_of k8s-containerd >/dev/null; then kubelet_stop_pods; fi
   stop_daemon k8s-containerd
-  # Shims that containerd could not stop (a containerd killed hard).
-  for f in "$K8S_CTR_STATE"/io.containerd.runtime.v2.task/*/*/shim.pid; do
+  # What containerd could not stop (it was killed hard): each container's
+  # init, if it still runs in the pods' cgroup (a pid namespace ends with its
+  # init), then the shims.
+  for f in "$K8S_CTR_STATE"/io.containerd.runtime.v2.task/k8s.io/*/init.pid; do
     [ -f "$f" ] || continue
     pid=$(cat "$f")
-    if [ "$(basename "$(readlink "/proc/$pid/exe" 2>/dev/null)")" = containerd-shim-runc-v2 ]; then
-      stop_pid containerd-shim "$pid"
-    fi
+    if grep -qF "/$K8S_CGROUP/" "/proc/$pid/cgroup" 2>/dev/null; then kill -KILL "$pid"; fi
   done
+  for pid in $(kubelet_shims); do stop_pid containerd-shim "$pid"; done
   # The kubelet bind-mounts its root folder onto itself, too.
   unmount_below "$K8S_CTR_STATE" "$K8S_DIR"
   remove_bridge "$K8S_BRIDGE"
@@ -334,11 +381,12 @@ kubelet_down() {
   if [ -d /var/log/containers ]; then
     find /var/log/containers -maxdepth 1 -type l -lname "$K8S_POD_LOGS/*" -delete
   fi
-  if [ -f "$K8S_DIR/sysctl.orig" ]; then
+  kubelet_host_leftovers
+  if [ -f "$K8S_SYSCTL_ORIG" ] && [ -z "$(other_kubelets)" ]; then
     while IFS='=' read -r key value; do
       sysctl -q -w "$key=$value" >/dev/null || log "cannot restore $key=$value"
-    done <"$K8S_DIR/sysctl.orig"
-    rm -f "$K8S_DIR/sysctl.orig"
+    done <"$K8S_SYSCTL_ORIG"
+    rm -f "$K8S_SYSCTL_ORIG"
   fi
 }
 

@@ -214,7 +214,7 @@ kubernetes_up() {
   ensure_daemon kube-controller-manager "$changed" "$BIN/kube-controller-manager" \
     --kubeconfig="$K8S_DIR/controller-manager.kubeconfig" --secure-port=0 --leader-elect=false \
     --use-service-account-credentials=true --service-account-private-key-file="$K8S_PKI/sa.key" \
-    --root-ca-file="$K8S_PKI/ca.crt" --profiling=false
+    --root-ca-file="$K8S_PKI/ca.crt" --flex-volume-plugin-dir="$K8S_DIR/flexvolume" --profiling=false
   ensure_daemon kube-scheduler "$changed" "$BIN/kube-scheduler" \
     --kubeconfig="$K8S_DIR/scheduler.kubeconfig" --secure-port=0 --leader-elect=false --profiling=false
   # Pods are refused until their namespace's service account exists.
@@ -263,19 +263,21 @@ kubernetes_status() {
 # through `# syntax=tiltdev/restart-frontend` and pushed to the registry, runs
 # as a Deployment's pod with an address of its own, and a trigger written
 # through `kubectl exec` restarts the app, as the pod's log shows.
+check_step() { echo "rig check: $*" >&2; }
+
 kubernetes_check() {
   if [ "$RIG_K8S" != 1 ]; then
-    log "check: RIG_K8S=0: no cluster to check"
+    check_step "RIG_K8S=0: no cluster to check"
     return 0
   fi
   local image=$RIG_REGISTRY/rig-check/k8s-hello:latest ns=rig-check pod ip subnet logs deadline
   "$BIN/crane" digest "$RIG_REGISTRY/tiltdev/restart-frontend:latest" >/dev/null 2>&1 ||
     die "check failed: tiltdev/restart-frontend is not in the rig's registry: run make image first"
-  log "check: examples/hello through # syntax=tiltdev/restart-frontend, pushed as $image"
+  check_step "examples/hello through # syntax=tiltdev/restart-frontend, pushed as $image"
   (set -x; buildctl build --progress=plain --frontend dockerfile.v0 \
     --local context="$ROOT/examples/hello" --local dockerfile="$ROOT/examples/hello" \
     --output "type=image,name=$image,push=true,registry.insecure=true")
-  log "check: a Deployment of it on the cluster"
+  check_step "a Deployment of it on the cluster"
   kubectl delete namespace "$ns" --ignore-not-found --wait >/dev/null
   kubectl create namespace "$ns" >/dev/null
   kubectl -n "$ns" apply -f - >/dev/null <<EOT
@@ -300,7 +302,7 @@ EOT
   subnet=$(cat "$K8S_DIR/pod-subnet")
   [ "${ip%.*}" = "${subnet%.0/24}" ] || die "check failed: pod $pod has address '$ip', not one in the pod subnet $subnet"
   [ "$(kubectl -n "$ns" get pod "$pod" -o 'jsonpath={.spec.hostNetwork}')" != true ] || die "check failed: pod $pod is on the host's network"
-  log "check: pod $pod is Ready at $ip; writing the trigger through kubectl exec"
+  check_step "pod $pod is Ready at $ip; writing the trigger through kubectl exec"
   (set -x; kubectl -n "$ns" exec "$pod" -- sh -c 'date > /.restart-proc')
   deadline=$((SECONDS + RIG_K8S_TIMEOUT))
   until logs=$(kubectl -n "$ns" logs "$pod") && [ "$(grep -c '^hello, world: version 1' <<<"$logs")" -ge 2 ]; do
@@ -312,5 +314,5 @@ EOT
     die "check failed: the container restarted instead of the app"
   echo "$logs" >&2
   kubectl delete namespace "$ns" --wait=false >/dev/null
-  log "check: Kubernetes passed"
+  check_step "Kubernetes passed"
 }
