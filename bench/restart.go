@@ -304,10 +304,11 @@ func (t *tool) restart(ctx context.Context, write func() (time.Time, error)) (ti
 }
 
 // ready waits until the tool watches what it should: its inotify watches, as
-// /proc/PID/fdinfo lists them, number t.watches. entr reads the file names,
-// starts the app and sets its watches in an order of its own, and a write
-// before its watch is set is a change it never sees: that was the bench's
-// flake ("entr: no new app output within 10s").
+// /proc/PID/fdinfo lists them, number t.watches. A write before a watch is
+// set is a change the tool never sees. That is not all of the bench's flake
+// ("entr: no new app output within 10s"): entr also missed one sync of 10
+// files in 100 with all its watches set, which [alternate] records as a lost
+// sample.
 func (t *tool) ready(ctx context.Context) error {
 	deadline := time.Now().Add(10 * time.Second) // a hang guard
 	for {
