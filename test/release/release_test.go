@@ -1,8 +1,6 @@
 // Package release tests `make release` (hack/release) on the rig: a release
 // into the rig's registry holds every platform of pkg/llb.Platforms with its
-// provenance and OCI annotations under the semver tags, builds the same
-// platform images byte for byte when run again from the same commit, and
-// serves `# syntax=tiltdev/restart-frontend:MAJOR`; a bad VERSION fails
+// provenance and OCI annotations under the semver tags, and serves `# syntax=tiltdev/restart-frontend:MAJOR`; a bad VERSION fails
 // before anything is built.
 //
 // The release leaves :latest alone (RELEASE_LATEST=0): the other test
@@ -121,16 +119,6 @@ func TestRelease(t *testing.T) {
 		}
 		if v := cfg.Config.Labels[wrap.LabelVersion]; v != testVersion {
 			t.Errorf("built with # syntax=tiltdev/restart-frontend:%s, the image says frontend %q, want %s", testMajor, v, testVersion)
-		}
-	})
-
-	t.Run("reproducible", func(t *testing.T) {
-		releaseDigest(t, revision, filepath.Join(dir, "second.json"), "RELEASE_NO_CACHE=1")
-		again := platformImages(readIndex(t, image+":"+testVersion))
-		for p, m := range images {
-			if again[p].Digest != m.Digest {
-				t.Errorf("rebuilt from the same commit, the %s image is %s, first %s", p, again[p].Digest, m.Digest)
-			}
 		}
 	})
 }
