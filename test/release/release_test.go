@@ -1,8 +1,6 @@
 // Package release tests `make release` (hack/release) on the rig: a release
 // into the rig's registry holds every platform of pkg/llb.Platforms with its
-// provenance and OCI annotations under the semver tags, builds the same
-// platform images byte for byte when run again from the same commit, and
-// serves `# syntax=tiltdev/restart-frontend:MAJOR`; a bad VERSION fails
+// provenance and OCI annotations under the semver tags, and serves `# syntax=tiltdev/restart-frontend:MAJOR`; a bad VERSION fails
 // before anything is built.
 //
 // The release leaves :latest alone (RELEASE_LATEST=0): the other test
@@ -74,7 +72,7 @@ func TestRelease(t *testing.T) {
 	revision := git(t, "rev-parse", "HEAD")
 	created := time.Unix(atoi(t, git(t, "log", "-1", "--format=%ct")), 0).UTC().Format(time.RFC3339)
 
-	digest := releaseDigest(t, filepath.Join(dir, "first.json"))
+	digest := releaseDigest(t, revision, filepath.Join(dir, "first.json"))
 	index := readIndex(t, image+":"+testVersion)
 	for _, tag := range []string{testVersion, "99.0", testMajor} {
 		if got := strings.TrimSpace(run(t, "crane", "digest", image+":"+tag)); got != digest {
@@ -123,23 +121,13 @@ func TestRelease(t *testing.T) {
 			t.Errorf("built with # syntax=tiltdev/restart-frontend:%s, the image says frontend %q, want %s", testMajor, v, testVersion)
 		}
 	})
-
-	t.Run("reproducible", func(t *testing.T) {
-		releaseDigest(t, filepath.Join(dir, "second.json"), "RELEASE_NO_CACHE=1")
-		again := platformImages(readIndex(t, image+":"+testVersion))
-		for p, m := range images {
-			if again[p].Digest != m.Digest {
-				t.Errorf("rebuilt from the same commit, the %s image is %s, first %s", p, again[p].Digest, m.Digest)
-			}
-		}
-	})
 }
 
-// releaseDigest releases testVersion, writing buildctl's metadata to
-// metadata, and returns the index digest it pushed.
-func releaseDigest(t *testing.T, metadata string, env ...string) string {
+// releaseDigest releases testVersion of revision, writing buildctl's
+// metadata to metadata, and returns the index digest it pushed.
+func releaseDigest(t *testing.T, revision, metadata string, env ...string) string {
 	t.Helper()
-	out, err := release(append(env, "VERSION="+testVersion, "RELEASE_LATEST=0", "RELEASE_METADATA="+metadata)...)
+	out, err := release(append(env, "VERSION="+testVersion, "RELEASE_LATEST=0", "RELEASE_METADATA="+metadata, "RELEASE_REVISION="+revision)...)
 	if err != nil {
 		t.Fatalf("hack/release: %v\n%s", err, out)
 	}
