@@ -42,10 +42,11 @@ EOT
 # docker_ready SOCK succeeds when the daemon at SOCK answers.
 docker_ready() { DOCKER_CONFIG=$DOCKER_CONFIG_DIR "$BIN/docker" -H "unix://$1" version --format '{{.Server.Version}}'; }
 
-# dockerd_containerd_pid prints the pid of the containerd that dockerd started.
-dockerd_containerd_pid() {
+# managed_containerd_pid EXEC_ROOT prints the pid of the containerd that the
+# dockerd with that exec-root started (dockerd 20.10 here, dockerd 29 too).
+managed_containerd_pid() {
   local pid
-  pid=$(cat "$DOCKERD_EXEC_ROOT/containerd/containerd.pid" 2>/dev/null) || return 1
+  pid=$(cat "$1/containerd/containerd.pid" 2>/dev/null) || return 1
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
   [ "$(basename "$(readlink "/proc/$pid/exe")")" = containerd ] && echo "$pid"
 }
@@ -89,7 +90,7 @@ dockerd_up() {
 
 dockerd_down() {
   local cpid=
-  cpid=$(dockerd_containerd_pid) || true
+  cpid=$(managed_containerd_pid "$DOCKERD_EXEC_ROOT") || true
   stop_daemon dockerd
   # dockerd stops its own containerd; make sure it did.
   if [ -n "$cpid" ] && kill -0 "$cpid" 2>/dev/null; then
@@ -103,7 +104,7 @@ dockerd_env() { printf 'export DOCKER_HOST=%q\n' "unix://$DOCKERD_SOCK"; }
 dockerd_status() {
   local cpid rc=0
   daemon_status dockerd "unix://$DOCKERD_SOCK (Docker $(dpkg-query -W -f='${Version}' docker.io 2>/dev/null))" || rc=$?
-  if cpid=$(dockerd_containerd_pid); then
+  if cpid=$(managed_containerd_pid "$DOCKERD_EXEC_ROOT"); then
     status_line containerd "$(printf 'pid %-8s %-8s %s' "$cpid" running "unix://$DOCKERD_EXEC_ROOT/containerd/containerd.sock (dockerd's)")"
   fi
   return $rc

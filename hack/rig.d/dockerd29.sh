@@ -120,13 +120,6 @@ EOT
 
 docker29_ready() { DOCKER_CONFIG=$DOCKER_CONFIG_DIR "$BIN/docker29" -H "unix://$DOCKERD29_SOCK" version --format '{{.Server.Version}}'; }
 
-dockerd29_containerd_pid() {
-  local pid
-  pid=$(cat "$DOCKERD29_EXEC_ROOT/containerd/containerd.pid" 2>/dev/null) || return 1
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  [ "$(basename "$(readlink "/proc/$pid/exe")")" = containerd ] && echo "$pid"
-}
-
 dockerd29_up() {
   [ "$RIG_DOCKER29" = 1 ] || return 0
   local changed=0
@@ -150,7 +143,7 @@ dockerd29_up() {
 
 dockerd29_down() {
   local cpid=
-  cpid=$(dockerd29_containerd_pid) || true
+  cpid=$(managed_containerd_pid "$DOCKERD29_EXEC_ROOT") || true
   stop_daemon dockerd29
   if [ -n "$cpid" ] && kill -0 "$cpid" 2>/dev/null; then
     stop_pid containerd29 "$cpid"
@@ -168,7 +161,7 @@ dockerd29_status() {
   [ "$RIG_DOCKER29" = 1 ] || return 0
   local cpid rc=0
   daemon_status dockerd29 "unix://$DOCKERD29_SOCK (Docker $(docker29_ready 2>/dev/null || echo '?'))" || rc=$?
-  if cpid=$(dockerd29_containerd_pid); then
+  if cpid=$(managed_containerd_pid "$DOCKERD29_EXEC_ROOT"); then
     status_line containerd29 "$(printf 'pid %-8s %-8s %s' "$cpid" running "unix://$DOCKERD29_EXEC_ROOT/containerd/containerd.sock (dockerd29's)")"
   fi
   return $rc
