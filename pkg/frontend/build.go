@@ -161,7 +161,9 @@ type appender struct {
 	opts         wrap.Options
 	source       bkllb.State // the frontend image, holding the supervisors
 	merge        bool        // the daemon supports MergeOp
-	dockerfile   *dockerui.Source
+	// includePatterns: the daemon's copies take include patterns.
+	includePatterns bool
+	dockerfile      *dockerui.Source
 }
 
 // appendSupervisor rewrites every platform of res in place: a new ref with
@@ -172,7 +174,8 @@ func appendSupervisor(ctx context.Context, c client.Client, bc *dockerui.Client,
 		return err
 	}
 	caps := c.BuildOpts().LLBCaps
-	a := &appender{c: c, cacheImports: bc.CacheImports, opts: o, source: src, merge: caps.Supports(pb.CapMergeOp) == nil, dockerfile: df}
+	a := &appender{c: c, cacheImports: bc.CacheImports, opts: o, source: src, merge: caps.Supports(pb.CapMergeOp) == nil,
+		includePatterns: caps.Supports(pb.CapFileCopyIncludeExcludePatterns) == nil, dockerfile: df}
 
 	var mu sync.Mutex // guards res
 	eg, ctx := errgroup.WithContext(ctx)
@@ -257,7 +260,7 @@ func (a *appender) platform(ctx context.Context, ref client.Reference, cfg, epoc
 			return nil, nil, err
 		}
 	}
-	st, layers, err := llb.Append(base, llb.Layer{Source: a.source, Platform: p, Trigger: a.opts.Trigger(), Tools: tools, Epoch: created, Merge: a.merge,
+	st, layers, err := llb.Append(base, llb.Layer{Source: a.source, Platform: p, Trigger: a.opts.Trigger(), Tools: tools, Epoch: created, Merge: a.merge, IncludePatterns: a.includePatterns,
 		Location: a.dockerfile.Location(a.requestRange())})
 	if err != nil {
 		return nil, nil, err

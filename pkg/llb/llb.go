@@ -83,6 +83,10 @@ type Layer struct {
 	// Merge appends the layer with MergeOp; set it only when the daemon
 	// supports pb.CapMergeOp.
 	Merge bool
+	// IncludePatterns copies the supervisor folder in one step, keeping
+	// only the binaries it needs; set it only when the daemon supports
+	// pb.CapFileCopyIncludeExcludePatterns.
+	IncludePatterns bool
 	// Location maps every step to a place in the Dockerfile (the line that
 	// asked for the supervisor), for progress and errors; nil maps none.
 	Location bkllb.ConstraintsOpt
@@ -148,11 +152,28 @@ func Append(base bkllb.State, l Layer) (bkllb.State, []string, error) {
 	}
 
 	var ours, onTop steps
-	ours.add("supervisor", func(fa *bkllb.FileAction) *bkllb.FileAction {
-		return fa.Mkdir(wrap.SupervisorDir, dirMode, bkllb.WithParents(true), created)
-	}, copyFile(supervisor, wrap.SupervisorPath, supervisorMode))
+	binaries := []string{path.Base(wrap.SupervisorPath)}
 	if len(l.Tools) > 0 {
-		ours.add("tools", copyFile(path.Join(path.Dir(supervisor), "tools"), wrap.ToolsPath, supervisorMode))
+		binaries = append(binaries, path.Base(wrap.ToolsPath))
+	}
+	if l.IncludePatterns {
+		// One copy of the platform's folder makes the supervisor folder and
+		// then dates it with l.Epoch, after its files: a folder made by one
+		// step and filled by the next would keep the time of the build,
+		// and the layer would differ from one build to the next.
+		ours.add(strings.Join(binaries, ", "), func(fa *bkllb.FileAction) *bkllb.FileAction {
+			return fa.Copy(l.Source, path.Dir(supervisor), wrap.SupervisorDir, &bkllb.CopyInfo{
+				Mode: &bkllb.ChmodOpt{Mode: supervisorMode}, CreatedTime: &l.Epoch, IncludePatterns: binaries,
+				CopyDirContentsOnly: true, CreateDestPath: true,
+			})
+		})
+	} else {
+		ours.add("supervisor", func(fa *bkllb.FileAction) *bkllb.FileAction {
+			return fa.Mkdir(wrap.SupervisorDir, dirMode, bkllb.WithParents(true), created)
+		}, copyFile(supervisor, wrap.SupervisorPath, supervisorMode))
+		if len(l.Tools) > 0 {
+			ours.add("tools", copyFile(path.Join(path.Dir(supervisor), "tools"), wrap.ToolsPath, supervisorMode))
+		}
 	}
 	trigger := copyFile(triggerSource, l.Trigger, triggerMode)
 	if path.Dir(l.Trigger) == "/" {

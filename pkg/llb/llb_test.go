@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -77,6 +78,7 @@ func TestAppend(t *testing.T) {
 		name    string
 		trigger string
 		merge   bool
+		include bool // the daemon takes include patterns
 		tools   []string
 		wantOps []string // custom names of the file and merge ops, in order
 	}{
@@ -95,12 +97,17 @@ func TestAppend(t *testing.T) {
 				"[restart] add /usr/local/bin/tar, /usr/local/bin/rm"},
 		},
 		{
+			name: "include patterns copy the supervisor folder in one action", trigger: "/.restart-proc", merge: true, include: true,
+			tools:   []string{"/usr/local/bin/tar"},
+			wantOps: []string{"[restart] add supervisor, tools, trigger /.restart-proc", "[restart] append supervisor layer", "[restart] add /usr/local/bin/tar"},
+		},
+		{
 			name: "without merge everything is one step on the image", trigger: "/tmp/restart", merge: false,
 			wantOps: []string{"[restart] add supervisor, trigger /tmp/restart"},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			st, layers, err := Append(base, Layer{Source: source, Platform: platforms.MustParse("linux/arm64"), Trigger: tc.trigger, Tools: tc.tools, Epoch: epoch, Merge: tc.merge})
+			st, layers, err := Append(base, Layer{Source: source, Platform: platforms.MustParse("linux/arm64"), Trigger: tc.trigger, Tools: tc.tools, Epoch: epoch, Merge: tc.merge, IncludePatterns: tc.include})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -130,6 +137,9 @@ func TestAppend(t *testing.T) {
 				t.Errorf("ops = %q, want %q", names, tc.wantOps)
 			}
 			checkActions(t, actions, tc.trigger, epoch.UnixNano())
+			if tc.include {
+				checkFolderCopy(t, actions, len(tc.tools) > 0, epoch.UnixNano())
+			}
 		})
 	}
 }
@@ -141,6 +151,7 @@ func checkActions(t *testing.T, actions []*pb.FileAction, trigger string, ts int
 		src  string
 		mode int32
 	}{
+		"/.restart":            {"/supervisors/linux/arm64", 0o755},
 		"/.restart/supervisor": {"/supervisors/linux/arm64/supervisor", 0o755},
 		"/.restart/tools":      {"/supervisors/linux/arm64/tools", 0o755},
 		trigger:                {"/supervisors/trigger", 0o666},
@@ -160,8 +171,37 @@ func checkActions(t *testing.T, actions []*pb.FileAction, trigger string, ts int
 			t.Errorf("mkdir %s mode %o time %d", d.Path, d.Mode, d.Timestamp)
 		}
 	}
-	if !seen["/.restart/supervisor"] || !seen[trigger] {
+	if !(seen["/.restart/supervisor"] || seen["/.restart"]) || !seen[trigger] {
 		t.Errorf("copied %v; want the supervisor and the trigger %s", seen, trigger)
+	}
+}
+
+// checkFolderCopy asserts that the supervisor folder is one copy of the
+// platform's folder that creates it, dated after its files, with nothing
+// but the binaries asked for, and that no step makes it apart.
+func checkFolderCopy(t *testing.T, actions []*pb.FileAction, tools bool, ts int64) {
+	t.Helper()
+	want := []string{"supervisor"}
+	if tools {
+		want = append(want, "tools")
+	}
+	var found bool
+	for _, a := range actions {
+		if d := a.GetMkdir(); d != nil && d.Path == "/.restart" {
+			t.Errorf("mkdir /.restart apart from the copy: its time would be the build's")
+		}
+		c := a.GetCopy()
+		if c == nil || c.Dest != "/.restart" {
+			continue
+		}
+		found = true
+		if !c.DirCopyContents || !c.CreateDestPath || c.Timestamp != ts || !slices.Equal(c.IncludePatterns, want) {
+			t.Errorf("copy to /.restart: contents %v, create %v, time %d, include %q; want true, true, %d, %q",
+				c.DirCopyContents, c.CreateDestPath, c.Timestamp, c.IncludePatterns, ts, want)
+		}
+	}
+	if !found {
+		t.Error("no copy of the supervisor folder")
 	}
 }
 

@@ -4,11 +4,16 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"path"
 	"testing"
+	"time"
 
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	"github.com/moby/buildkit/frontend/dockerfile/builder"
+	gwclient "github.com/moby/buildkit/frontend/gateway/client"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/tilt-dev/restart-frontend/pkg/wrap"
 )
 
 // epoch pins every timestamp, so equal inputs give equal digests.
@@ -63,4 +68,39 @@ func lastLayer(t *testing.T, name string) string {
 		t.Fatalf("%s has no layers", name)
 	}
 	return m.Layers[len(m.Layers)-1].Digest.String()
+}
+
+// TestSupervisorFolderIsDatedByTheEpoch: every entry of the supervisor
+// folder, the folder itself too, has the build's SOURCE_DATE_EPOCH (else
+// the Unix epoch), and it holds nothing but the supervisor. A folder dated
+// by the time of the build would make the layer, and so the image, differ
+// from one build to the next once the cache is gone (BuildKit's own
+// TestWorkdirSourceDateEpochReproducible).
+func TestSupervisorFolderIsDatedByTheEpoch(t *testing.T) {
+	t.Parallel()
+	for name, want := range map[string]time.Time{"SOURCE_DATE_EPOCH": time.Unix(1700000000, 0), "no epoch": time.Unix(0, 0)} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b := newBuild(t, "FROM busybox\nWORKDIR /mydir\n")
+			if name == "SOURCE_DATE_EPOCH" {
+				b.withBuildArg("SOURCE_DATE_EPOCH", epoch)
+			}
+			b.mustRun(func(b *build) {
+				for _, p := range []string{wrap.SupervisorDir, wrap.SupervisorPath} {
+					if st := b.stat("", p); st == nil {
+						t.Errorf("%s is missing", p)
+					} else if got := time.Unix(0, st.ModTime); !got.Equal(want) {
+						t.Errorf("%s is dated %s, want %s", p, got.UTC(), want.UTC())
+					}
+				}
+				entries, err := b.ref("").ReadDir(b.ctx, gwclient.ReadDirRequest{Path: wrap.SupervisorDir})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(entries) != 1 || entries[0].Path != path.Base(wrap.SupervisorPath) {
+					t.Errorf("%s holds %v, want the supervisor alone", wrap.SupervisorDir, entries)
+				}
+			})
+		})
+	}
 }
