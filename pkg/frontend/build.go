@@ -176,6 +176,10 @@ func appendSupervisor(ctx context.Context, c client.Client, bc *dockerui.Client,
 	caps := c.BuildOpts().LLBCaps
 	a := &appender{c: c, cacheImports: bc.CacheImports, opts: o, source: src, merge: caps.Supports(pb.CapMergeOp) == nil,
 		includePatterns: caps.Supports(pb.CapFileCopyIncludeExcludePatterns) == nil, dockerfile: df}
+	// The frontend image's own step maps to the same line as the layer's.
+	if a.source, err = llb.Locate(ctx, a.source, a.dockerfile.Location(a.requestRange())); err != nil {
+		return err
+	}
 
 	var mu sync.Mutex // guards res
 	eg, ctx := errgroup.WithContext(ctx)

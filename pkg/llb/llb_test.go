@@ -270,3 +270,56 @@ func TestAppendMapsEveryStepToTheLocation(t *testing.T) {
 		}
 	}
 }
+
+// TestLocate: the frontend's own image, a finished definition as BuildKit
+// hands it over, maps to the same line as the steps of the layer, with the
+// same digest (so the same cache), and the Dockerfile is in the source map
+// once.
+func TestLocate(t *testing.T) {
+	ctx := context.Background()
+	df := []byte("# syntax=tiltdev/restart-frontend\nFROM busybox\n")
+	sm := bkllb.NewSourceMap(nil, "Dockerfile", "Dockerfile", df)
+	line1 := []*pb.Range{{Start: &pb.Position{Line: 1}, End: &pb.Position{Line: 1, Character: 33}}}
+	image := bkllb.Image("docker.io/tiltdev/restart-frontend:latest")
+	imageDef, err := image.Marshal(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imageDigest := digest.FromBytes(imageDef.Def[0]).String()
+	// As the gateway's CurrentFrontend makes it.
+	finished, err := bkllb.NewDefinitionOp(imageDef.ToPB())
+	if err != nil {
+		t.Fatal(err)
+	}
+	source, err := Locate(ctx, bkllb.NewState(finished), sm.Location(line1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _, err := Append(bkllb.Scratch(), Layer{Source: source, Platform: platforms.MustParse("linux/arm64"),
+		Trigger: "/.restart-proc", Epoch: time.Unix(0, 0), Merge: true, Location: sm.Location(line1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := st.Marshal(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if def.Source == nil || len(def.Source.Infos) != 1 {
+		t.Fatalf("source infos = %v, want the Dockerfile once", def.Source)
+	}
+	for _, dt := range def.Def[:len(def.Def)-1] {
+		dgst := digest.FromBytes(dt).String()
+		locs := def.Source.Locations[dgst]
+		if locs == nil || len(locs.Locations) != 1 || locs.Locations[0].Ranges[0].Start.Line != 1 {
+			t.Errorf("step %s maps to %v, want line 1 only", dgst, locs)
+		}
+	}
+	if def.Source.Locations[imageDigest] == nil {
+		t.Errorf("the frontend image's step %s is not in the definition, or changed its digest", imageDigest)
+	}
+
+	same, err := Locate(ctx, image, (*bkllb.SourceMap)(nil).Location(line1))
+	if err != nil || same.Output() != image.Output() {
+		t.Errorf("Locate with no source map: %v, want the state unchanged", err)
+	}
+}
