@@ -143,7 +143,7 @@ func startSup(t testing.TB, o supOptions) *sup {
 	argv := append(append(append([]string{}, o.wrap...), supervisor), args...)
 	argv = append(append(argv, "--"), command...)
 	s.cmd = exec.Command(argv[0], argv[1:]...)
-	s.cmd.Env = append(append(os.Environ(), helperEnv+"=app"), o.env...)
+	s.cmd.Env = append(append(os.Environ(), helperEnv+"=app", markerEnv+"="+s.dir), o.env...)
 	s.cmd.Dir = o.dir
 
 	if o.stdin != nil {
@@ -388,8 +388,49 @@ func (s *sup) cleanup() {
 	if !exited {
 		s.waitFor("the supervisor to die", func() bool { return s.exited })
 	}
+	s.killMarked()
 	if strings.Contains(s.logs(), "DATA RACE") {
 		s.t.Errorf("the supervisor has a data race:\n%s", s.logs())
+	}
+}
+
+// markerEnv names, in the environment of a harness supervisor and so of its
+// apps (the supervisor passes all but RESTART_ variables on), the folder of
+// that harness.
+const markerEnv = "SUPERVISOR_TEST_DIR"
+
+// killMarked kills, until none is left, the processes whose environment
+// marks them as this harness's: an app generation that started as the
+// supervisor was killed has printed no pid yet, and would otherwise outlive
+// the test and write into its folder while the folder is removed.
+func (s *sup) killMarked() {
+	marker := []byte(markerEnv + "=" + s.dir + "\x00")
+	deadline := time.Now().Add(hangGuard)
+	for {
+		var left []int
+		entries, _ := os.ReadDir("/proc")
+		for _, e := range entries {
+			pid, err := strconv.Atoi(e.Name())
+			if err != nil {
+				continue
+			}
+			// A zombie's environment reads empty: it writes nothing more.
+			env, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
+			if err == nil && bytes.Contains(append([]byte{0}, env...), append([]byte{0}, marker...)) {
+				left = append(left, pid)
+			}
+		}
+		if len(left) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Errorf("processes of the test outlive it: %v", left)
+			return
+		}
+		for _, p := range left {
+			syscall.Kill(p, syscall.SIGKILL)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
