@@ -254,10 +254,7 @@ build_tool() {
   fi
   mkdir -p "$RIG_CACHE"
   (
-    if ! flock -n 9; then
-      log "waiting for $name $version: another rig process is building it (this rig's background prefetch logs to $LOGS/tools-prefetch.log)"
-      flock 9
-    fi
+    flock 9
     [ -f "$dir/.done" ] && exit 0
     log "building $name $version into $dir (cached for this host)"
     rm -rf "$dir.tmp"
