@@ -1,7 +1,8 @@
 // Package release tests `make release` (hack/release) on the rig: a release
 // into the rig's registry holds every platform of pkg/llb.Platforms with its
-// provenance and OCI annotations under the semver tags, and serves `# syntax=tiltdev/restart-frontend:MAJOR`; a bad VERSION fails
-// before anything is built.
+// provenance and OCI annotations under the semver tags, serves
+// `# syntax=tiltdev/restart-frontend:MAJOR`, and gives the same images when
+// made again with no cache; a bad VERSION fails before anything is built.
 //
 // The release leaves :latest alone (RELEASE_LATEST=0): the other test
 // packages run at the same time on the image `make image` pushed there.
@@ -9,6 +10,7 @@ package release
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -121,6 +123,45 @@ func TestRelease(t *testing.T) {
 			t.Errorf("built with # syntax=tiltdev/restart-frontend:%s, the image says frontend %q, want %s", testMajor, v, testVersion)
 		}
 	})
+
+	// The images are what a user pins and what each provenance attestation
+	// names as its subject: a second release of the commit, every step run
+	// again, must give the same ones. The index cannot repeat: each
+	// attestation records its own build's start and finish times and
+	// invocation id, and BuildKit keeps it so (moby/buildkit#3421).
+	t.Run("reproducible", func(t *testing.T) {
+		releaseDigest(t, revision, filepath.Join(dir, "second.json"), "RELEASE_NO_CACHE=1")
+		again := platformImages(readIndex(t, image+":"+testVersion))
+		for p, m := range images {
+			if again[p].Digest == m.Digest {
+				continue
+			}
+			first, second := readManifest(t, image+"@"+m.Digest.String()), readManifest(t, image+"@"+again[p].Digest.String())
+			t.Errorf("%s: the second release's image is %s, the first's %s:\n%s", p, again[p].Digest, m.Digest, manifestDiff(first, second))
+		}
+	})
+}
+
+// manifestDiff says which blobs of two images differ, to start looking for
+// what made a release differ (e.g. crane blob IMAGE@DIGEST | tar tvz).
+func manifestDiff(a, b ocispecs.Manifest) string {
+	var d []string
+	if a.Config.Digest != b.Config.Digest {
+		d = append(d, fmt.Sprintf("config %s, then %s", a.Config.Digest, b.Config.Digest))
+	}
+	for i := range max(len(a.Layers), len(b.Layers)) {
+		var x, y string
+		if i < len(a.Layers) {
+			x = a.Layers[i].Digest.String()
+		}
+		if i < len(b.Layers) {
+			y = b.Layers[i].Digest.String()
+		}
+		if x != y {
+			d = append(d, fmt.Sprintf("layer %d %s, then %s", i, x, y))
+		}
+	}
+	return strings.Join(d, "\n")
 }
 
 // releaseDigest releases testVersion of revision, writing buildctl's
