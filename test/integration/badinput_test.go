@@ -191,9 +191,17 @@ func TestDockerfileErrorsReadAsUpstream(t *testing.T) {
 // sessionRef is the part of a message that names the build's session.
 var sessionRef = regexp.MustCompile(`ref [a-z0-9]+::[a-z0-9]+`)
 
-// normalize returns err's message without its session ids.
+// clientWrap is the prefix BuildKit's client puts on a failed Build. Two of
+// its goroutines race to report the same failure, the Solve call ("failed to
+// solve") and the build function's ("failed to run Build function"), so either
+// can come first for the same frontend error (client/solve.go, build.go).
+var clientWrap = regexp.MustCompile(`^(failed to solve|failed to run Build function): `)
+
+// normalize returns err's message without its session ids and without the
+// client's racy outer prefix, which says nothing about the frontend.
 func normalize(err error) string {
-	return sessionRef.ReplaceAllString(err.Error(), "ref SESSION")
+	msg := clientWrap.ReplaceAllString(err.Error(), "")
+	return sessionRef.ReplaceAllString(msg, "ref SESSION")
 }
 
 // sourceRanges renders the Dockerfile locations an error carries:
