@@ -9,6 +9,14 @@
 #   make image                     # linux/amd64 and linux/arm64 into the rig's registry
 #   make release VERSION=1.2.3     # all platforms, tagged :1.2.3 :1.2 :1 :latest
 ARG GO_VERSION=1.26
+# Every binary is linked without a Go build ID. Go derives it from the action
+# hash of each compile, and for the same code that hash is not always the
+# same: from an empty build cache, BuildKit's frontend/gateway/pb compiled for
+# linux/386 sometimes carries one more unused type descriptor, which changes
+# the package's content ID and so the build ID of /frontend, while the code
+# that runs is byte for byte the same. The build ID is only a cache key for the
+# go command; without it a release rebuilt with no cache gives the same image.
+ARG GO_LDFLAGS="-s -w -buildid="
 
 FROM --platform=$BUILDPLATFORM golang:${GO_VERSION}-bookworm AS base
 WORKDIR /src
@@ -24,13 +32,14 @@ RUN --mount=type=cache,target=/go/pkg/mod \
 # stage reads no TARGET* argument, so BuildKit builds it once for all of them.
 FROM base AS supervisors
 ARG VERSION=dev
+ARG GO_LDFLAGS
 # Keep in step with pkg/llb.Platforms (a unit test compares them).
 ARG SUPERVISOR_PLATFORMS="linux/amd64 linux/arm64 linux/arm/v7 linux/arm/v6 linux/386 linux/ppc64le linux/s390x linux/riscv64"
 RUN --mount=target=. \
     --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build <<EOT
   set -eu
-  ldflags="-s -w -X github.com/tilt-dev/restart-frontend/pkg/version.Version=${VERSION}"
+  ldflags="$GO_LDFLAGS -X github.com/tilt-dev/restart-frontend/pkg/version.Version=${VERSION}"
   for platform in $SUPERVISOR_PLATFORMS; do
     IFS=/ read -r os arch variant <<EOP
 $platform
@@ -52,6 +61,7 @@ EOT
 # platform (no emulation).
 FROM base AS frontend
 ARG VERSION=dev
+ARG GO_LDFLAGS
 ARG TARGETOS
 ARG TARGETARCH
 ARG TARGETVARIANT
@@ -59,7 +69,7 @@ RUN --mount=target=. \
     --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     GOOS=$TARGETOS GOARCH=$TARGETARCH GOARM=${TARGETVARIANT#v} go build -trimpath \
-      -ldflags "-s -w -X github.com/tilt-dev/restart-frontend/pkg/version.Version=${VERSION}" \
+      -ldflags "$GO_LDFLAGS -X github.com/tilt-dev/restart-frontend/pkg/version.Version=${VERSION}" \
       -o /out/frontend ./cmd/frontend
 
 FROM scratch AS release
