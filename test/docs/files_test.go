@@ -12,25 +12,28 @@ import (
 const root = "../.."
 
 // markdownFiles are the pages whose links and make targets are checked,
-// relative to root: the README, CONTRIBUTING.md, the changelog and docs/.
+// relative to root: the README, CONTRIBUTING.md, the changelog, docs/ and
+// the examples' READMEs.
 func markdownFiles(t *testing.T) []string {
 	t.Helper()
 	files := []string{"README.md", "CONTRIBUTING.md", "CHANGELOG.md"}
-	err := filepath.WalkDir(filepath.Join(root, "docs"), func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() && strings.HasSuffix(p, ".md") {
-			rel, err := filepath.Rel(root, p)
+	for _, dir := range []string{"docs", "examples"} {
+		err := filepath.WalkDir(filepath.Join(root, dir), func(p string, d os.DirEntry, err error) error {
 			if err != nil {
 				return err
 			}
-			files = append(files, rel)
+			if !d.IsDir() && strings.HasSuffix(p, ".md") {
+				rel, err := filepath.Rel(root, p)
+				if err != nil {
+					return err
+				}
+				files = append(files, filepath.ToSlash(rel))
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 	return files
 }
