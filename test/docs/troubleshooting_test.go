@@ -12,12 +12,12 @@ import (
 	"testing"
 )
 
-// messageDirs hold the code whose messages users see: the frontend's (the
-// build fails with them) and the supervisor's (lines of the container's log,
-// and the output of `restart`), with the option rules they share and the
-// tools that RESTART_TOOLS=on adds.
-var messageDirs = []string{"cmd/frontend", "cmd/supervisor", "cmd/tools", "pkg/frontend", "pkg/llb",
-	"pkg/options", "pkg/supervisor", "pkg/tools", "pkg/wrap"}
+// messageDirs hold the code whose messages users see: everything that goes
+// into the frontend image, that is the frontend (the build fails with its
+// messages), the supervisor (lines of the container's log, and the output
+// of `restart`), the packages they share and the tools that RESTART_TOOLS=on
+// adds. Whole folders, so that a package moved or added there is read too.
+var messageDirs = []string{"cmd", "pkg"}
 
 // notOurs are troubleshooting entries that quote BuildKit, Docker, Tilt or
 // the kernel rather than this code, by their first words.
