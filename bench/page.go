@@ -42,7 +42,7 @@ func Page(r Results) string {
 func WritePage(results, out string) error {
 	b, err := os.ReadFile(results)
 	if err != nil {
-		return err
+		return errors.Wrap(err, "no results to make the page from: run `make bench` first")
 	}
 	var r Results
 	if err := json.Unmarshal(b, &r); err != nil {
