@@ -22,7 +22,7 @@ buildkit-suite: rig image ## BuildKit's own Dockerfile suite, builtin frontend a
 	./hack/buildkit-suite
 
 .PHONY: bench
-bench: rig image ## Benchmarks beside the alternatives; writes bench/results.json
+bench: rig image ## Benchmarks beside the alternatives; writes bench/results.json and docs/benchmarks.md
 	./hack/bench
 
 .PHONY: image

@@ -1,7 +1,7 @@
 // Package bench measures the restart frontend beside the tools its users
 // would use instead, on one machine in one run: `make bench` (hack/bench)
 // runs every figure through cmd/bench, prints a table and writes
-// bench/results.json.
+// bench/results.json, and from it docs/benchmarks.md (bench page).
 //
 // Each measuring function returns [Figure]s: a value of ours, the value of
 // the alternative measured the same way in the same run (samples alternate

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"math"
+	"os"
 	"strings"
 	"testing"
 )
@@ -61,5 +62,46 @@ func TestParseNoShellImage(t *testing.T) {
 		if _, err := parseNoShellImage(bad); err == nil {
 			t.Errorf("%q was accepted", bad)
 		}
+	}
+}
+
+func TestPage(t *testing.T) {
+	dir := t.TempDir()
+	out := dir + "/benchmarks.md"
+	if err := WritePage("testdata/page/results.json", out); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	for _, want := range []string{
+		PageHeader,
+		"Measured on 2026-11-25",
+		"Machine: AMD EPYC, 2 cores, 24 GB, Linux 6.18.0; go1.26.8, BuildKit v0.34.2, Docker 20.10.24, entr 5.3.",
+		"| restart latency p50 ", "| 3.20 ms ", "| entr -rz ", "| 54 ms ", "| 0.059× ", "| ≤ 5 ms and ≤ 0.10× ", "| yes ",
+		"| Go floor ", "| 1.50 MiB ", "| 1.09× ", "| **no** ",
+		"Targets missed: image size added, amd64, uncompressed.",
+		"- **image size added, amd64, uncompressed**: the floor is a Go program",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q:\n%s", want, page)
+		}
+	}
+}
+
+func TestWritePageRejectsOtherJSON(t *testing.T) {
+	dir := t.TempDir()
+	in := dir + "/results.json"
+	if err := os.WriteFile(in, []byte(`[{"name": "a figure file, not the results"}]`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := WritePage(in, dir+"/page.md")
+	if err == nil || !strings.Contains(err.Error(), "not the results that `bench report` writes") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := os.Stat(dir + "/page.md"); !os.IsNotExist(err) {
+		t.Errorf("a page was written: %v", err)
 	}
 }

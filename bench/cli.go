@@ -24,9 +24,10 @@ import (
 //	bench size       --binaries DIR --dir DIR --out FILE
 //	bench kubernetes --kubeconfig FILE --app DIR --supervisor BIN --entr BIN --dir DIR --out FILE
 //	bench report     --started UNIX --load LOADAVG --results FILE FIGURES.json...
+//	bench page       --results FILE --out FILE
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: bench restart|sockets|idle|stop|liveupdate|noshell|builds|dockerbuilds|coldstart|size|kubernetes|report [flags]; see package bench")
+		fmt.Fprintln(stderr, "usage: bench restart|sockets|idle|stop|liveupdate|noshell|builds|dockerbuilds|coldstart|size|kubernetes|report|page [flags]; see package bench")
 		return 2
 	}
 	fs := flag.NewFlagSet("bench "+args[0], flag.ContinueOnError)
@@ -141,6 +142,19 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		if err := Report(ctx, stdout, *results, time.Unix(*started, 0), *load, fs.Args()); err != nil {
 			fmt.Fprintln(stderr, "bench report:", err)
+			return 1
+		}
+		return 0
+	case "page":
+		results := fs.String("results", "bench/results.json", "results file to read")
+		if err := fs.Parse(args[1:]); err != nil {
+			return 2
+		}
+		if *out == "" {
+			*out = "docs/benchmarks.md"
+		}
+		if err := WritePage(*results, *out); err != nil {
+			fmt.Fprintln(stderr, "bench page:", err)
 			return 1
 		}
 		return 0

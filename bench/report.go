@@ -86,7 +86,7 @@ func Report(ctx context.Context, w io.Writer, out string, started time.Time, loa
 	return err
 }
 
-// Table renders results as a Markdown table (the README's), then the
+// Table renders results as a Markdown table (docs/benchmarks.md's), then the
 // machine, the misses and the failures.
 func Table(r Results) string {
 	var b strings.Builder
