@@ -67,16 +67,16 @@ func missing(getenv func(string) string, what, sw, reason string) (verdict, stri
 	if sw != "" && getenv(sw) == "0" {
 		return skip, fmt.Sprintf("%s: skipped: switched off by %s=0", what, sw)
 	}
-	offer := "the rig always has it"
-	if sw != "" {
-		offer = fmt.Sprintf("or switch this lane off on purpose with %s=0", sw)
-	}
 	if getenv(RequiredVar) == "1" {
-		return fail, fmt.Sprintf("%s: FAILED: %s, and make test (%s=1) runs every lane: bring the rig up with `make rig`, %s",
+		offer := "(this lane has no switch)"
+		if sw != "" {
+			offer = fmt.Sprintf("or switch this lane off on purpose with %s=0", sw)
+		}
+		return fail, fmt.Sprintf("%s: FAILED: %s, and make test (%s=1) runs every lane: bring the rig up with `make rig` %s",
 			what, reason, RequiredVar, offer)
 	}
-	return skip, fmt.Sprintf("%s: skipped: %s; run `make test`, or `make rig image` and eval \"$(make -s rig-env)\" (%s)",
-		what, reason, offer)
+	return skip, fmt.Sprintf("%s: skipped: %s; run `make test`, or `make rig image` and eval \"$(make -s rig-env)\"",
+		what, reason)
 }
 
 // Require runs the package pkg's tests only when the rig's environment
