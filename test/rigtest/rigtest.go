@@ -52,6 +52,13 @@ func decide(getenv func(string) string, short bool, what string, vars []string) 
 	if short {
 		return skip, what + ": skipped under -short"
 	}
+	// A part switched off skips even when its variable is set, so that
+	// RIG_K8S=0 does not run the tests on whatever cluster KUBECONFIG names.
+	for _, k := range vars {
+		if sw := switches[k]; sw != "" && getenv(sw) == "0" {
+			return switchedOff(what, sw)
+		}
+	}
 	for _, k := range vars {
 		if getenv(k) == "" {
 			return missing(getenv, what, switches[k], k+" is not set")
@@ -65,7 +72,7 @@ func decide(getenv func(string) string, short bool, what string, vars []string) 
 // outside `make test`, and fails under `make test`.
 func missing(getenv func(string) string, what, sw, reason string) (verdict, string) {
 	if sw != "" && getenv(sw) == "0" {
-		return skip, fmt.Sprintf("%s: skipped: switched off by %s=0", what, sw)
+		return switchedOff(what, sw)
 	}
 	if getenv(RequiredVar) == "1" {
 		offer := "(this lane has no switch)"
@@ -77,6 +84,10 @@ func missing(getenv func(string) string, what, sw, reason string) (verdict, stri
 	}
 	return skip, fmt.Sprintf("%s: skipped: %s; run `make test`, or `make rig image` and eval \"$(make -s rig-env)\"",
 		what, reason)
+}
+
+func switchedOff(what, sw string) (verdict, string) {
+	return skip, fmt.Sprintf("%s: skipped: switched off by %s=0", what, sw)
 }
 
 // Require runs the package pkg's tests only when the rig's environment

@@ -26,6 +26,8 @@ func TestDecide(t *testing.T) {
 			vars: []string{"BUILDKIT_HOST", "KUBECONFIG"}, want: fail, says: []string{"KUBECONFIG is not set", "RIG_K8S=0"}},
 		{name: "switched off on purpose skips under make test", env: map[string]string{RequiredVar: "1", "RIG_K8S": "0"},
 			vars: []string{"KUBECONFIG"}, want: skip, says: []string{"switched off by RIG_K8S=0"}},
+		{name: "switched off skips even with the variable set", env: map[string]string{"KUBECONFIG": "/home/me/.kube/config", "RIG_K8S": "0"},
+			vars: []string{"KUBECONFIG"}, want: skip, says: []string{"switched off by RIG_K8S=0"}},
 		{name: "a switch left on does not excuse", env: map[string]string{RequiredVar: "1", "RIG_DOCKER29": "1"},
 			vars: []string{"DOCKER29_HOST"}, want: fail, says: []string{"DOCKER29_HOST is not set", "RIG_DOCKER29=0"}},
 		{name: "a switch does not excuse a variable it does not govern", env: map[string]string{RequiredVar: "1", "RIG_K8S": "0"},
