@@ -53,6 +53,7 @@ buildkitd_tools() {
     "-d -X main.Version=$version -X main.Package=github.com/moby/buildkit/frontend/dockerfile/cmd/dockerfile-frontend" \
     "osusergo netgo static_build" \
     github.com/moby/buildkit/frontend/dockerfile/cmd/dockerfile-frontend)
+  # shellcheck disable=SC2034 # used by images.sh
   FRONTEND_BIN=$dir/dockerfile-frontend
 }
 

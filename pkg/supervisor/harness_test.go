@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tilt-dev/restart-frontend/test/testfs"
 )
 
 // hangGuard bounds every wait. Tests assert on what happens, never on how
@@ -44,7 +46,10 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(binDir)
-	os.Chmod(binDir, 0o755)
+	if err := os.Chmod(binDir, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	supervisor = filepath.Join(binDir, "supervisor")
 	args := []string{"build", "-o", supervisor}
 	if raceEnabled {
@@ -112,11 +117,11 @@ func startSup(t testing.TB, o supOptions) *sup {
 	t.Helper()
 	s := &sup{t: t, dir: t.TempDir()}
 	s.cond = sync.NewCond(&s.mu)
-	os.Chmod(s.dir, 0o777)
-	os.Chmod(filepath.Dir(s.dir), 0o755) // for tests running as another user
+	testfs.Chmod(t, s.dir, 0o777)
+	testfs.Chmod(t, filepath.Dir(s.dir), 0o755) // for tests running as another user
 	s.state = filepath.Join(s.dir, "state")
-	os.Mkdir(s.state, 0o777)
-	os.Chmod(s.state, 0o777)
+	testfs.Mkdir(t, s.state, 0o777)
+	testfs.Chmod(t, s.state, 0o777)
 	s.trigger = o.trigger
 	if s.trigger == "" {
 		s.trigger = filepath.Join(s.dir, "trigger")

@@ -234,8 +234,14 @@ func sleeperMain(args []string) int {
 	}
 	holdSharedLock(state)
 	tmp := filepath.Join(state, ".pid."+name)
-	os.WriteFile(tmp, []byte(strconv.Itoa(os.Getpid())), 0o666)
-	os.Rename(tmp, filepath.Join(state, "pid."+name))
+	if err := os.WriteFile(tmp, []byte(strconv.Itoa(os.Getpid())), 0o666); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := os.Rename(tmp, filepath.Join(state, "pid."+name)); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	for {
 		time.Sleep(time.Hour)
 	}

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/tilt-dev/restart-frontend/test/testfs"
 )
 
 // Real processes, real signals, real files: the supervisor binary runs the
@@ -54,28 +56,32 @@ func TestTriggerKinds(t *testing.T) {
 	}{
 		{"write", func(t *testing.T, s *sup) { s.write("x") }},
 		{"shell redirection", func(t *testing.T, s *sup) { sh(t, "date > "+s.trigger) }},
-		{"truncate", func(t *testing.T, s *sup) { os.Truncate(s.trigger, 0) }},
+		{"truncate", func(t *testing.T, s *sup) { testfs.Truncate(t, s.trigger, 0) }},
 		{"touch", func(t *testing.T, s *sup) { sh(t, "touch "+s.trigger) }},
 		{"touch by path", func(t *testing.T, s *sup) {
 			later := time.Now().Add(time.Hour)
-			os.Chtimes(s.trigger, later, later)
+			testfs.Chtimes(t, s.trigger, later, later)
 		}},
 		{"create after delete", func(t *testing.T, s *sup) {
-			os.Remove(s.trigger)
+			testfs.Remove(t, s.trigger)
 			s.write("recreated")
 		}},
 		{"rename onto", func(t *testing.T, s *sup) {
-			os.WriteFile(s.trigger+".new", []byte("renamed"), 0o666)
-			os.Rename(s.trigger+".new", s.trigger)
+			testfs.WriteFile(t, s.trigger+".new", []byte("renamed"), 0o666)
+			testfs.Rename(t, s.trigger+".new", s.trigger)
 		}},
 		{"atomic rename-write via a temp file", func(t *testing.T, s *sup) {
 			f, err := os.CreateTemp(filepath.Dir(s.trigger), ".trigger-*")
 			if err != nil {
 				t.Fatal(err)
 			}
-			f.WriteString("atomic")
-			f.Close()
-			os.Rename(f.Name(), s.trigger)
+			if _, err := f.WriteString("atomic"); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.Close(); err != nil {
+				t.Fatal(err)
+			}
+			testfs.Rename(t, f.Name(), s.trigger)
 		}},
 		{"restart subcommand", func(t *testing.T, s *sup) {
 			out, err := exec.Command(supervisor, "restart", "--trigger", s.trigger).CombinedOutput()
@@ -129,7 +135,7 @@ func TestTriggerNotCreatable(t *testing.T) {
 	requireRoot(t)
 	t.Parallel()
 	dir := t.TempDir()
-	os.Chmod(dir, 0o755) // root's: uid 65534 cannot create in it
+	testfs.Chmod(t, dir, 0o755) // root's: uid 65534 cannot create in it
 	trig := filepath.Join(dir, "trigger")
 	s := startSup(t, supOptions{
 		trigger: trig,
@@ -139,7 +145,7 @@ func TestTriggerNotCreatable(t *testing.T) {
 	s.gen(1)
 	s.logged("cannot create the trigger " + trig)
 	// Root creates it later: the supervisor still watches the directory.
-	os.WriteFile(trig, []byte("root\n"), 0o644)
+	testfs.WriteFile(t, trig, []byte("root\n"), 0o644)
 	s.gen(2)
 	if n := s.logCount("cannot create"); n != 1 {
 		t.Errorf("logged %d times, want once", n)
@@ -246,7 +252,7 @@ func TestGrandchildren(t *testing.T) {
 				var old []int
 				for _, name := range []string{"group", "session", "daemon"} {
 					old = append(old, readPid(t, dir, name))
-					os.Remove(filepath.Join(dir, "pid."+name))
+					testfs.Remove(t, filepath.Join(dir, "pid."+name))
 				}
 				s.write("go")
 				s.line(`^start .*gen=2`, 1)
@@ -321,7 +327,7 @@ func TestExitCodes(t *testing.T) {
 
 func TestExecFailures(t *testing.T) {
 	dir := t.TempDir()
-	os.Chmod(dir, 0o755)
+	testfs.Chmod(t, dir, 0o755)
 	write := func(name, content string, mode os.FileMode) string {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, []byte(content), mode); err != nil {
@@ -363,7 +369,7 @@ func TestExecFailures(t *testing.T) {
 		s := startSup(t, supOptions{args: []string{"--exit-policy=continue"}, app: []string{later, "arg"}})
 		s.logged("no such file or directory")
 		s.logged("waiting for a trigger")
-		os.WriteFile(later, []byte("#!/bin/sh\necho start pid=$$ \"$@\"\nexec sleep 1000\n"), 0o755)
+		testfs.WriteFile(t, later, []byte("#!/bin/sh\necho start pid=$$ \"$@\"\nexec sleep 1000\n"), 0o755)
 		s.write("synced")
 		if got := s.line(`^start`, 1); !strings.HasSuffix(got, " arg") {
 			t.Errorf("got %q", got)
@@ -536,7 +542,7 @@ func TestWatchDebounce(t *testing.T) {
 	}
 	// The new directories are watched.
 	gens := s.count(`^start `)
-	os.WriteFile(filepath.Join(root, "src", "pkg4", "sub", "file49.go"), []byte("changed\n"), 0o644)
+	testfs.WriteFile(t, filepath.Join(root, "src", "pkg4", "sub", "file49.go"), []byte("changed\n"), 0o644)
 	s.gen(gens + 1)
 }
 
@@ -547,7 +553,7 @@ func TestDebounceFromTheEnvironment(t *testing.T) {
 	s := startSup(t, supOptions{args: []string{"--watch=" + root}, env: []string{"RESTART_DEBOUNCE=1500ms"}})
 	s.gen(1)
 	begin := time.Now()
-	os.WriteFile(filepath.Join(root, "f"), []byte("x"), 0o644)
+	testfs.WriteFile(t, filepath.Join(root, "f"), []byte("x"), 0o644)
 	time.Sleep(time.Second)
 	if n := s.count(`^start `); n != 1 {
 		t.Errorf("restarted within %v of a change, before the 1.5s debounce:\n%s", time.Since(begin), s.logs())
@@ -563,7 +569,7 @@ func TestPolling(t *testing.T) {
 	s.gen(1)
 	s.write("polled")
 	s.gen(2)
-	os.WriteFile(filepath.Join(root, "f"), []byte("x"), 0o644)
+	testfs.WriteFile(t, filepath.Join(root, "f"), []byte("x"), 0o644)
 	s.gen(3)
 	s.logged("watch: 1 change under " + root)
 }
@@ -585,7 +591,7 @@ func TestEnvironmentOverrides(t *testing.T) {
 	if _, err := os.Stat(envTrigger); err != nil {
 		t.Fatalf("the trigger of RESTART_TRIGGER was not created: %v", err)
 	}
-	os.WriteFile(envTrigger, []byte("x"), 0o666)
+	testfs.WriteFile(t, envTrigger, []byte("x"), 0o666)
 	s.line(`^env `, 2)
 	if strings.Contains(s.line(`^env `, 1), "RESTART_") {
 		t.Errorf("RESTART_* reached the app: %s", s.line(`^env `, 1))
@@ -619,10 +625,10 @@ func TestRestartSubcommand(t *testing.T) {
 		requireRoot(t)
 		t.Parallel()
 		dir := t.TempDir()
-		os.Chmod(dir, 0o755)
-		os.Chmod(filepath.Dir(dir), 0o755)
+		testfs.Chmod(t, dir, 0o755)
+		testfs.Chmod(t, filepath.Dir(dir), 0o755)
 		p := filepath.Join(dir, "trigger")
-		os.WriteFile(p, nil, 0o644)
+		testfs.WriteFile(t, p, nil, 0o644)
 		cmd := exec.Command(supervisor, "restart", "--trigger="+p)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 		out, err := cmd.CombinedOutput()
@@ -641,11 +647,11 @@ func TestRestartSubcommand(t *testing.T) {
 		// fs.protected_regular refuses O_CREAT opens of another user's file
 		// in a sticky world-writable directory, even if it is writable.
 		dir := t.TempDir()
-		os.Chmod(dir, 0o1777)
-		os.Chmod(filepath.Dir(dir), 0o755)
+		testfs.Chmod(t, dir, 0o1777)
+		testfs.Chmod(t, filepath.Dir(dir), 0o755)
 		p := filepath.Join(dir, "trigger")
-		os.WriteFile(p, nil, 0o666)
-		os.Chmod(p, 0o666)
+		testfs.WriteFile(t, p, nil, 0o666)
+		testfs.Chmod(t, p, 0o666)
 		cmd := exec.Command(supervisor, "restart", "--trigger="+p)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 		if out, err := cmd.CombinedOutput(); err != nil {
@@ -846,7 +852,7 @@ func TestTerminal(t *testing.T) {
 		}
 	}
 	checkForeground(1)
-	os.WriteFile(trig, []byte("go"), 0o666)
+	testfs.WriteFile(t, trig, []byte("go"), 0o666)
 	checkForeground(2) // a restart hands the terminal over
 
 	master.Write([]byte{3}) // Ctrl-C reaches the app...

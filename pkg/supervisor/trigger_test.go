@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tilt-dev/restart-frontend/test/testfs"
 )
 
 func TestTriggerPath(t *testing.T) {
@@ -160,7 +162,7 @@ func TestEnsureTrigger(t *testing.T) {
 	if err != nil || st.Mode().Perm() != 0o666 {
 		t.Fatalf("%v %v", st, err)
 	}
-	os.WriteFile(p, []byte("keep"), 0o666)
+	testfs.WriteFile(t, p, []byte("keep"), 0o666)
 	if err := ensureTrigger(p); err != nil {
 		t.Fatal(err)
 	}

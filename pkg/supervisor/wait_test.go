@@ -14,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+
+	"github.com/tilt-dev/restart-frontend/test/testfs"
 )
 
 // restartWait runs `supervisor restart --wait` with args against s and
@@ -90,10 +92,10 @@ func TestRestartWait(t *testing.T) {
 		}
 		s := startSup(t, supOptions{args: []string{"--exit-policy=continue"}, app: []string{bin}})
 		s.logged("started pid")
-		os.Chmod(bin, 0o644)
+		testfs.Chmod(t, bin, 0o644)
 		code, out, errOut := restartWait(t, s, nil)
 		expectWait(t, code, out, errOut, 126, "the new app could not be started: cannot run "+bin)
-		os.Remove(bin)
+		testfs.Remove(t, bin)
 		code, out, errOut = restartWait(t, s, nil)
 		expectWait(t, code, out, errOut, 127, "the new app could not be started: cannot run "+bin+": no such file")
 	})
@@ -139,7 +141,7 @@ func TestRestartWait(t *testing.T) {
 	t.Run("as another user", func(t *testing.T) {
 		requireRoot(t)
 		t.Parallel()
-		s := startSup(t, supOptions{setup: func(s *sup) { os.Chmod(s.trigger, 0o666) }})
+		s := startSup(t, supOptions{setup: func(s *sup) { testfs.Chmod(t, s.trigger, 0o666) }})
 		s.gen(1)
 		code, out, errOut := restartWait(t, s, &syscall.Credential{Uid: 65534, Gid: 65534}, "--settle=0")
 		expectWait(t, code, out, errOut, 0, "(generation 2)")

@@ -106,8 +106,8 @@ type composeProject struct {
 func newComposeProject(t *testing.T, example, service string) *composeProject {
 	t.Helper()
 	if _, err := tryRunOn(daemonOf(t), nil, "docker", "compose", "version"); err != nil {
-		t.Skipf("docker compose is not installed as a CLI plugin in DOCKER_CONFIG (%s): `make rig` builds it "+
-			"from hack/tools/compose unless RIG_COMPOSE=0: %v", os.Getenv("DOCKER_CONFIG"), err)
+		rigtest.Unavailable(t, "RIG_COMPOSE", fmt.Sprintf("docker compose is not installed as a CLI plugin in DOCKER_CONFIG (%s): "+
+			"`make rig` builds it from hack/tools/compose: %v", os.Getenv("DOCKER_CONFIG"), err))
 	}
 	dir := rigtest.CopyExample(t, example)
 	rigtest.WriteFile(t, dir, "compose.e2e.yml", fmt.Sprintf("services:\n  %s:\n    image: %s/e2e/example-%s:compose\n    ports: !reset []\n",

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tilt-dev/restart-frontend/test/rigtest"
 )
 
 // The Docker tests run on each of the rig's Docker daemons, as BuildKit's
@@ -66,7 +68,7 @@ func TestE2E(t *testing.T) {
 		begin := time.Now()
 		t.Run(d.name, func(t *testing.T) {
 			if d.host == "" {
-				t.Skipf("%s: DOCKER29_HOST is not set: the rig starts Docker 29 unless RIG_DOCKER29=0", d.name)
+				rigtest.Need(t, d.name, "DOCKER29_HOST")
 			}
 			tests := dockerTests
 			if d.name == "docker29" {

@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/tilt-dev/restart-frontend/test/testfs"
 )
 
 // CopyExample copies examples/NAME into a temp dir the test may change. The
@@ -59,12 +61,8 @@ func WriteFile(t *testing.T, dir, rel, content string) {
 	if fi, err := os.Stat(p); err == nil {
 		mode = fi.Mode()
 	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(content), mode); err != nil {
-		t.Fatal(err)
-	}
+	testfs.MkdirAll(t, filepath.Dir(p), 0o755)
+	testfs.WriteFile(t, p, []byte(content), mode)
 }
 
 // PidIn returns the first "pid N" number of an output line.

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/tilt-dev/restart-frontend/test/testfs"
 )
 
 // hang guards only: no test asserts on timing.
@@ -152,32 +154,46 @@ func TestInotifyTriggerKinds(t *testing.T) {
 		change func(t *testing.T, p string)
 		want   string
 	}{
-		{"write", func(t *testing.T, p string) { os.WriteFile(p, []byte("x\n"), 0o666) }, "(write)"},
+		{"write", func(t *testing.T, p string) { testfs.WriteFile(t, p, []byte("x\n"), 0o666) }, "(write)"},
 		{"shell redirection", func(t *testing.T, p string) { run(t, "sh", "-c", "date > "+p) }, "(write)"},
 		{"append", func(t *testing.T, p string) {
-			f, _ := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0)
-			f.WriteString("more\n")
-			f.Close()
+			f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.WriteString("more\n"); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.Close(); err != nil {
+				t.Fatal(err)
+			}
 		}, "(write)"},
-		{"truncate", func(t *testing.T, p string) { os.Truncate(p, 0) }, "(write)"},
+		{"truncate", func(t *testing.T, p string) { testfs.Truncate(t, p, 0) }, "(write)"},
 		{"touch", func(t *testing.T, p string) { run(t, "touch", p) }, "(touch)"},
 		{"touch by path", func(t *testing.T, p string) {
 			now := time.Now().Add(time.Hour)
-			os.Chtimes(p, now, now)
+			testfs.Chtimes(t, p, now, now)
 		}, "(touch)"},
 		{"create after delete", func(t *testing.T, p string) {
-			os.Remove(p)
-			os.WriteFile(p, []byte("new\n"), 0o666)
+			testfs.Remove(t, p)
+			testfs.WriteFile(t, p, []byte("new\n"), 0o666)
 		}, "(create)"},
 		{"rename onto", func(t *testing.T, p string) {
-			os.WriteFile(p+".new", []byte("x"), 0o666)
-			os.Rename(p+".new", p)
+			testfs.WriteFile(t, p+".new", []byte("x"), 0o666)
+			testfs.Rename(t, p+".new", p)
 		}, "(rename)"},
 		{"atomic rename-write from another directory", func(t *testing.T, p string) {
-			tmp, _ := os.CreateTemp(filepath.Dir(filepath.Dir(p)), "atomic")
-			tmp.WriteString("x")
-			tmp.Close()
-			os.Rename(tmp.Name(), p)
+			tmp, err := os.CreateTemp(filepath.Dir(filepath.Dir(p)), "atomic")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tmp.WriteString("x"); err != nil {
+				t.Fatal(err)
+			}
+			if err := tmp.Close(); err != nil {
+				t.Fatal(err)
+			}
+			testfs.Rename(t, tmp.Name(), p)
 		}, "(rename)"},
 	}
 	for _, k := range kinds {
@@ -194,9 +210,9 @@ func TestInotifyTriggerKinds(t *testing.T) {
 func TestInotifyIgnoresOtherFiles(t *testing.T) {
 	h := startHarness(t, Options{})
 	other := filepath.Join(h.dir, "trigger2")
-	os.WriteFile(other, []byte("x"), 0o666)
-	os.Remove(other)
-	os.Remove(h.trigger) // a removal alone restarts nothing
+	testfs.WriteFile(t, other, []byte("x"), 0o666)
+	testfs.Remove(t, other)
+	testfs.Remove(t, h.trigger) // a removal alone restarts nothing
 	h.marker()
 }
 
@@ -225,13 +241,13 @@ func TestInotifyWatchDebounce(t *testing.T) {
 		h.marker()
 	} else {
 		t.Logf("the burst took %v, more than the quiet window: not checking it made one event", took)
-		os.WriteFile(h.trigger+".tmp", nil, 0o666)
-		os.Rename(h.trigger+".tmp", h.trigger)
+		testfs.WriteFile(t, h.trigger+".tmp", nil, 0o666)
+		testfs.Rename(t, h.trigger+".tmp", h.trigger)
 		for !strings.Contains(h.next(), "changed (rename)") {
 		}
 	}
 	// The new directories are watched: a write deep inside is seen.
-	os.WriteFile(last, []byte("y"), 0o644)
+	testfs.WriteFile(t, last, []byte("y"), 0o644)
 	h.expect("under " + root + " (e.g. " + last + ")")
 }
 
@@ -257,40 +273,40 @@ func TestWatchDebounceOption(t *testing.T) {
 func TestInotifyWatchSkipsTheTrigger(t *testing.T) {
 	root := t.TempDir()
 	trig := filepath.Join(root, "trigger")
-	os.WriteFile(trig, nil, 0o666)
+	testfs.WriteFile(t, trig, nil, 0o666)
 	h := startHarness(t, Options{Trigger: trig, Dirs: []string{root}})
-	os.WriteFile(trig, []byte("x"), 0o666)
+	testfs.WriteFile(t, trig, []byte("x"), 0o666)
 	h.expect("changed (write)")
 	mark := filepath.Join(root, "marker")
-	os.WriteFile(mark, []byte("x"), 0o644)
+	testfs.WriteFile(t, mark, []byte("x"), 0o644)
 	h.expect("watch: 1 change under " + root + " (e.g. " + mark + ")")
 }
 
 func TestInotifyWatchMovedDirectories(t *testing.T) {
 	root := t.TempDir()
 	staging := t.TempDir()
-	os.MkdirAll(filepath.Join(staging, "pkg", "sub"), 0o755)
-	os.WriteFile(filepath.Join(staging, "pkg", "sub", "f"), nil, 0o644)
+	testfs.MkdirAll(t, filepath.Join(staging, "pkg", "sub"), 0o755)
+	testfs.WriteFile(t, filepath.Join(staging, "pkg", "sub", "f"), nil, 0o644)
 	h := startHarness(t, Options{Dirs: []string{root}})
 	if err := os.Rename(filepath.Join(staging, "pkg"), filepath.Join(root, "pkg")); err != nil {
 		t.Fatal(err)
 	}
 	h.expect("under " + root)
 	f := filepath.Join(root, "pkg", "sub", "f")
-	os.WriteFile(f, []byte("x"), 0o644)
+	testfs.WriteFile(t, f, []byte("x"), 0o644)
 	h.expect("(e.g. " + f + ")")
 }
 
 func TestPolling(t *testing.T) {
 	root := t.TempDir()
 	h := startHarness(t, Options{Dirs: []string{root}, Poll: 20 * time.Millisecond})
-	os.WriteFile(h.trigger, []byte("changed\n"), 0o666)
+	testfs.WriteFile(t, h.trigger, []byte("changed\n"), 0o666)
 	h.expect("changed (write)")
-	os.Remove(h.trigger)
-	os.WriteFile(h.trigger, []byte("again\n"), 0o666)
+	testfs.Remove(t, h.trigger)
+	testfs.WriteFile(t, h.trigger, []byte("again\n"), 0o666)
 	h.expect("changed (")
-	os.MkdirAll(filepath.Join(root, "x", "y"), 0o755)
-	os.WriteFile(filepath.Join(root, "x", "y", "z"), nil, 0o644)
+	testfs.MkdirAll(t, filepath.Join(root, "x", "y"), 0o755)
+	testfs.WriteFile(t, filepath.Join(root, "x", "y", "z"), nil, 0o644)
 	h.expect("under " + root)
 }
 
@@ -301,8 +317,8 @@ func TestFallbackToPolling(t *testing.T) {
 		if !h.logged("polling every 250ms") {
 			t.Errorf("no fallback logged: %q", h.logs)
 		}
-		os.MkdirAll(dir, 0o755)
-		os.WriteFile(h.trigger, nil, 0o666)
+		testfs.MkdirAll(t, dir, 0o755)
+		testfs.WriteFile(t, h.trigger, nil, 0o666)
 		h.expect("changed (create)")
 	})
 	t.Run("when the trigger's directory is removed", func(t *testing.T) {
@@ -317,8 +333,8 @@ func TestFallbackToPolling(t *testing.T) {
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
-		os.MkdirAll(h.dir, 0o755)
-		os.WriteFile(h.trigger, nil, 0o666)
+		testfs.MkdirAll(t, h.dir, 0o755)
+		testfs.WriteFile(t, h.trigger, nil, 0o666)
 		h.expect("changed (create)")
 	})
 }
@@ -327,8 +343,8 @@ func TestTriggerCancelsPendingChanges(t *testing.T) {
 	root := t.TempDir()
 	h := startHarness(t, Options{Dirs: []string{root}})
 	// Tilt: sync files, then touch the trigger. One restart.
-	os.WriteFile(filepath.Join(root, "synced"), []byte("x"), 0o644)
-	os.WriteFile(h.trigger, []byte("go"), 0o666)
+	testfs.WriteFile(t, filepath.Join(root, "synced"), []byte("x"), 0o644)
+	testfs.WriteFile(t, h.trigger, []byte("go"), 0o666)
 	h.expect("changed (write)")
 	time.Sleep(3 * DefaultDebounce) // a debounced event would be sent by now
 	h.marker()

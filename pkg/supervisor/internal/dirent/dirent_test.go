@@ -3,11 +3,12 @@
 package dirent
 
 import (
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"testing"
+
+	"github.com/tilt-dev/restart-frontend/test/testfs"
 )
 
 func TestRead(t *testing.T) {
@@ -18,9 +19,9 @@ func TestRead(t *testing.T) {
 	}
 	for _, name := range want {
 		if name == "dir" {
-			os.Mkdir(filepath.Join(dir, name), 0o755)
+			testfs.Mkdir(t, filepath.Join(dir, name), 0o755)
 		} else {
-			os.WriteFile(filepath.Join(dir, name), nil, 0o644)
+			testfs.WriteFile(t, filepath.Join(dir, name), nil, 0o644)
 		}
 	}
 	var got []string
