@@ -20,8 +20,13 @@ import (
 //     non-root user and the default trigger in /, there may be none that both
 //     the supervisor and the exec'd restart can use. The trigger itself is
 //     the only file that must be writable.
-//   - Any user may connect: abstract sockets have no file permissions, so
-//     `restart` works as a user other than the supervisor's.
+//   - Any user of the container may connect: abstract sockets have no file
+//     permissions, so `restart` works as a user other than the supervisor's.
+//     Other containers of the pod share the network namespace, hence the
+//     socket: both ends prove they share the mount namespace before a line
+//     is sent or believed (proof_linux.go), and the server caps and prunes
+//     its connections (status_linux.go), so a neighbour can neither stall
+//     PID 1 nor answer a waiter.
 //   - No polling, and no stale state: a line is sent as the event happens,
 //     and a supervisor that dies closes the stream, which restart sees.
 //   - No cross-talk: the address is made from the device and inode of the
