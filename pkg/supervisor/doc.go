@@ -107,6 +107,7 @@
 // # Files
 //
 //	main.go, trigger.go    Main, usage, the trigger file (portable)
+//	trigger_linux.go       reading and writing the trigger, no links followed
 //	restart.go             the restart subcommand's options (portable)
 //	status.go              the status lines restart --wait reads (portable)
 //	status_linux.go        the status stream: an abstract unix socket

@@ -94,10 +94,15 @@ func TestStatusSocketNeighbour(t *testing.T) {
 			unix.Shutdown(fd, unix.SHUT_RDWR)
 		}
 		// The server notices the hang-ups without a publish to find them.
-		s.waitFor("room for a waiter", func() bool {
-			code, _, _ := restartWait(t, s, nil, "--settle=0")
-			return code == 0
-		})
+		for deadline := time.Now().Add(hangGuard); ; time.Sleep(50 * time.Millisecond) {
+			code, out, errOut := restartWait(t, s, nil, "--settle=0")
+			if code == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no room for a waiter after the others hung up: %d\n%s%s", code, out, errOut)
+			}
+		}
 	})
 	t.Run("a waiter in another mount namespace is refused", func(t *testing.T) {
 		requireRoot(t)
@@ -201,5 +206,33 @@ func squatterMain() int {
 		now := strconv.FormatInt(time.Now().Add(time.Hour).UnixNano(), 10)
 		unix.Sendmsg(c, []byte(supervisorpkg.StatusHello), unix.UnixRights(ns), nil, 0)
 		unix.Write(c, []byte("gen=9 req="+now+" state=started pid=1 code=0 oldpid=0 stopped=0 msg=\n"))
+	}
+}
+
+// TestHostileTrigger: a writable trigger folder lets anyone replace the
+// trigger with a link to /dev/zero or a FIFO. PID 1 still restarts, forwards
+// signals and exits with the app's code.
+func TestHostileTrigger(t *testing.T) {
+	for name, plant := range map[string]func(p string) error{
+		"a link to /dev/zero": func(p string) error { return os.Symlink("/dev/zero", p) },
+		"a FIFO":              func(p string) error { return syscall.Mkfifo(p, 0o666) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			// Not the helper app: it shows the trigger's content.
+			s := startSup(t, supOptions{app: []string{"sleep", "1000"}})
+			s.waitFor("the app", func() bool { return strings.Count(s.stderr.String(), "started pid") == 1 })
+			if err := os.Remove(s.trigger); err != nil {
+				t.Fatal(err)
+			}
+			if err := plant(s.trigger); err != nil {
+				t.Fatal(err)
+			}
+			s.waitFor("a restart", func() bool { return strings.Count(s.stderr.String(), "started pid") == 2 })
+			s.signal(syscall.SIGTERM)
+			if code := s.wait(); code != 128+int(syscall.SIGTERM) {
+				t.Errorf("exit code %d, want the app's %d", code, 128+int(syscall.SIGTERM))
+			}
+		})
 	}
 }

@@ -112,10 +112,15 @@ func parseStatus(line string) (status, bool) {
 // no request anyone waits for: 0.
 // Only the first line counts: the supervisor may read the file between
 // restart's write and its truncation of the old content after it.
-func requestOf(content []byte) int64 {
+//
+// A stamp later than now is no request either: restart writes its clock
+// before the supervisor reads it, on the same kernel, so only someone else
+// writes one. Taken, it would stay the newest request for good, and every
+// later `restart --wait` would accept an old generation.
+func requestOf(content []byte, now time.Time) int64 {
 	first, _, _ := strings.Cut(string(content), "\n")
 	n, err := strconv.ParseInt(strings.TrimSpace(first), 10, 64)
-	if err != nil || n < 0 {
+	if err != nil || n < 0 || n > now.UnixNano() {
 		return 0
 	}
 	return n
