@@ -107,9 +107,11 @@
 // # Files
 //
 //	main.go, trigger.go    Main, usage, the trigger file (portable)
+//	trigger_linux.go       reading and writing the trigger, no links followed
 //	restart.go             the restart subcommand's options (portable)
 //	status.go              the status lines restart --wait reads (portable)
 //	status_linux.go        the status stream: an abstract unix socket
+//	proof_linux.go         both ends of it prove they share the container
 //	wait_linux.go          restart --wait: follow the request's generation
 //	listen_linux.go        --listen sockets, LISTEN_* and the shim
 //	lifecycle.go           the state machine, behind the runner seam (portable)

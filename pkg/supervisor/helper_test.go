@@ -36,6 +36,8 @@ func helperMain() int {
 		return middleMain(os.Args[1:])
 	case "orphaner":
 		return orphanerMain()
+	case "squatter":
+		return squatterMain()
 	}
 	fmt.Fprintln(os.Stderr, "unknown helper", os.Getenv(helperEnv))
 	return 2

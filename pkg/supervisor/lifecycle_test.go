@@ -428,8 +428,17 @@ func TestStatusLines(t *testing.T) {
 			t.Errorf("parseStatus(%q) = %+v, want false", bad, s)
 		}
 	}
-	for content, want := range map[string]int64{"1700000000123456789\n": 1700000000123456789, "1700000000123456789\n 1 00:00:00 UTC 2026\n": 1700000000123456789, "Tue Dec  1 00:00:00 UTC 2026\n": 0, "": 0, "-5": 0} {
-		if got := requestOf([]byte(content)); got != want {
+	now := time.Unix(1800000000, 0)
+	for content, want := range map[string]int64{
+		"1700000000123456789\n":                       1700000000123456789,
+		"1700000000123456789\n 1 00:00:00 UTC 2026\n": 1700000000123456789,
+		"Tue Dec  1 00:00:00 UTC 2026\n":              0,
+		"":                                            0,
+		"-5":                                          0,
+		"1800000000000000001\n":                       0, // from the future: not restart's
+		"9223372036854775807\n":                       0,
+	} {
+		if got := requestOf([]byte(content), now); got != want {
 			t.Errorf("requestOf(%q) = %d, want %d", content, got, want)
 		}
 	}

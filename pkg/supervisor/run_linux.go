@@ -5,6 +5,7 @@ package supervisor
 import (
 	"os"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -70,8 +71,8 @@ func run(cfg options.Config, argv, env []string, log *logger) int {
 		case sig := <-sigs.forward:
 			l.signal(sig.(syscall.Signal))
 		case ev := <-events:
-			if content, err := readFile(cfg.Trigger); err == nil {
-				l.request(requestOf(content))
+			if content, err := readStamp(cfg.Trigger); err == nil {
+				l.request(requestOf(content, time.Now()))
 			}
 			l.trigger(ev.Reason)
 		case v := <-r.timer.C:

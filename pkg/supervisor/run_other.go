@@ -3,8 +3,10 @@
 package supervisor
 
 import (
+	"errors"
 	"io"
 	"runtime"
+	"time"
 
 	"github.com/tilt-dev/restart-frontend/pkg/options"
 )
@@ -22,3 +24,7 @@ func waitRestart(trigger, from string, ra restartArgs, stdout io.Writer, log *lo
 }
 
 func peerProcesses() []string { return nil }
+
+func touchTrigger(p string, now time.Time) error {
+	return errors.New("restart runs on linux only, not on " + runtime.GOOS)
+}

@@ -20,8 +20,13 @@ import (
 //     non-root user and the default trigger in /, there may be none that both
 //     the supervisor and the exec'd restart can use. The trigger itself is
 //     the only file that must be writable.
-//   - Any user may connect: abstract sockets have no file permissions, so
-//     `restart` works as a user other than the supervisor's.
+//   - Any user of the container may connect: abstract sockets have no file
+//     permissions, so `restart` works as a user other than the supervisor's.
+//     Other containers of the pod share the network namespace, hence the
+//     socket: both ends prove they share the mount namespace before a line
+//     is sent or believed (proof_linux.go), and the server caps and prunes
+//     its connections (status_linux.go), so a neighbour can neither stall
+//     PID 1 nor answer a waiter.
 //   - No polling, and no stale state: a line is sent as the event happens,
 //     and a supervisor that dies closes the stream, which restart sees.
 //   - No cross-talk: the address is made from the device and inode of the
@@ -107,10 +112,15 @@ func parseStatus(line string) (status, bool) {
 // no request anyone waits for: 0.
 // Only the first line counts: the supervisor may read the file between
 // restart's write and its truncation of the old content after it.
-func requestOf(content []byte) int64 {
+//
+// A stamp later than now is no request either: restart writes its clock
+// before the supervisor reads it, on the same kernel, so only someone else
+// writes one. Taken, it would stay the newest request for good, and every
+// later `restart --wait` would accept an old generation.
+func requestOf(content []byte, now time.Time) int64 {
 	first, _, _ := strings.Cut(string(content), "\n")
 	n, err := strconv.ParseInt(strings.TrimSpace(first), 10, 64)
-	if err != nil || n < 0 {
+	if err != nil || n < 0 || n > now.UnixNano() {
 		return 0
 	}
 	return n

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/tilt-dev/restart-frontend/pkg/options"
 )
@@ -80,7 +79,7 @@ func mkdirAll(dir string) error {
 	return err
 }
 
-// readFile is os.ReadFile without its stat call.
+// readFile is os.ReadFile without its stat call, for /proc files.
 func readFile(name string) ([]byte, error) {
 	f, err := os.Open(name)
 	if err != nil {
@@ -88,39 +87,6 @@ func readFile(name string) ([]byte, error) {
 	}
 	defer f.Close()
 	return io.ReadAll(f)
-}
-
-// touchTrigger writes the current time to the trigger file. An existing file
-// is opened without O_CREAT: with fs.protected_regular, creating-opens of a
-// file owned by another user in a sticky directory (/tmp) fail even when the
-// file is writable. A missing file is created 0666.
-//
-// The time is the request's stamp for restart --wait (status.go), so it is
-// written over the old content and the rest is cut after: with O_TRUNC the
-// truncation would be the change the supervisor acts on, and it would read
-// the file before the stamp is in it.
-func touchTrigger(p string, now time.Time) error {
-	data := []byte(strconv.FormatInt(now.UnixNano(), 10) + "\n")
-	f, err := os.OpenFile(p, os.O_WRONLY, 0)
-	if os.IsNotExist(err) {
-		f, err = os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
-		if err == nil {
-			_ = f.Chmod(0o666)
-		} else if os.IsExist(err) {
-			f, err = os.OpenFile(p, os.O_WRONLY, 0)
-		}
-	}
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Truncate(int64(len(data)))
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // triggerPath finds the trigger the running supervisor watches, for the

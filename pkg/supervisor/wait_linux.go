@@ -3,6 +3,7 @@
 package supervisor
 
 import (
+	"errors"
 	"io"
 	"strings"
 	"time"
@@ -18,11 +19,9 @@ const probeInterval = 20 * time.Millisecond
 // request until it has stayed up for the settle time, or accepts connections
 // on the --ready port. It returns restart's exit code.
 func waitRestart(trigger, from string, ra restartArgs, stdout io.Writer, log *logger) int {
-	fd, err := dialStatus(trigger)
+	fd, err := dialStatus(trigger, dialTimeout)
 	if err != nil {
-		log.error("restart: cannot wait: no supervisor answers for the trigger ", trigger, " (from ", from, "): ",
-			err.Error(), "; the trigger was not written. Is a supervisor of this version running here, "+
-				"watching that trigger? (--trigger/RESTART_TRIGGER must name the trigger it watches)")
+		log.error("restart: cannot wait: ", dialError(trigger, from, err))
 		return ExitRestartFailed
 	}
 	defer unix.Close(fd)
@@ -36,21 +35,116 @@ func waitRestart(trigger, from string, ra restartArgs, stdout io.Writer, log *lo
 	return w.run(stdout, log)
 }
 
-// dialStatus connects to the status stream of the supervisor of trigger.
-func dialStatus(trigger string) (int, error) {
+// dialTimeout bounds the connection and both proofs: a supervisor answers
+// in well under a millisecond, whatever else it is doing.
+const dialTimeout = 5 * time.Second
+
+// maxStatusLine bounds a status line: the supervisor's are under 300 bytes.
+// More without a newline is not a supervisor talking.
+const maxStatusLine = 4096
+
+var (
+	errNoSupervisor = errors.New("no supervisor answers")
+	errBusy         = errors.New("busy")
+	errNotStatus    = errors.New("not a supervisor's status stream")
+)
+
+// dialError explains why restart cannot follow the supervisor of trigger.
+// The trigger is not written in any of these cases.
+func dialError(trigger, from string, err error) string {
+	switch {
+	case errors.Is(err, errBusy):
+		return "the supervisor of the trigger " + trigger + " already serves " + itoa(maxWaiters) +
+			" restart --wait at once; the trigger was not written. Try again, or restart without --wait"
+	case errors.Is(err, errNotSameContainer), errors.Is(err, errNotStatus):
+		return "the status socket of the trigger " + trigger + " (from " + from +
+			") is held by a process outside this container (" + err.Error() + "), so its answers cannot be trusted; the trigger was not written. " +
+			"Another container of the pod binds the same abstract name: see docs/security.md. " +
+			"`restart` without --wait still restarts the app"
+	}
+	return "no supervisor answers for the trigger " + trigger + " (from " + from + "): " + err.Error() +
+		"; the trigger was not written. Is a supervisor of this version running here, " +
+		"watching that trigger? (--trigger/RESTART_TRIGGER must name the trigger it watches)"
+}
+
+// detailed is an error of a kind (errors.Is) with more words; fmt would make
+// the supervisor bigger for this one use.
+type detailed struct {
+	kind error
+	more string
+}
+
+func detail(kind error, more string) error { return detailed{kind, more} }
+func (d detailed) Error() string           { return d.kind.Error() + ": " + d.more }
+func (d detailed) Unwrap() error           { return d.kind }
+
+// dialStatus connects to the status stream of the supervisor of trigger
+// and exchanges proofs with it (proof_linux.go), within timeout. The
+// returned socket is non-blocking.
+func dialStatus(trigger string, timeout time.Duration) (int, error) {
+	deadline := time.Now().Add(timeout)
 	addr, err := statusAddress(trigger)
 	if err != nil {
 		return -1, err
 	}
-	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
 	if err != nil {
 		return -1, err
 	}
-	if err := unix.Connect(fd, addr); err != nil {
+	if err := dialProve(fd, addr, deadline); err != nil {
 		unix.Close(fd)
 		return -1, err
 	}
 	return fd, nil
+}
+
+func dialProve(fd int, addr *unix.SockaddrUnix, deadline time.Time) error {
+	for {
+		// A full backlog says EAGAIN on a non-blocking unix socket.
+		err := unix.Connect(fd, addr)
+		if err == nil {
+			break
+		}
+		if err != unix.EAGAIN && err != unix.EINTR {
+			return detail(errNoSupervisor, err.Error())
+		}
+		if !time.Now().Before(deadline) {
+			return detail(errNoSupervisor, "its socket accepted no connection within "+formatDuration(dialTimeout))
+		}
+		time.Sleep(probeInterval)
+	}
+	if err := sendProof(fd, []byte("waiter\n")); err != nil {
+		return err
+	}
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		n, err := unix.Poll(fds, max(1, int(time.Until(deadline)/time.Millisecond)))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return detail(errNotStatus, "it sent no answer within "+formatDuration(dialTimeout))
+		}
+		break
+	}
+	var buf [len(statusHello)]byte
+	n, same, err := recvProof(fd, buf[:])
+	switch {
+	case err != nil:
+		return err
+	case n == 0:
+		return detail(errNotSameContainer, "it hung up on this container's proof")
+	case strings.HasPrefix(statusBusy, string(buf[:n])):
+		return errBusy
+	case !same:
+		return errNotSameContainer
+	case string(buf[:n]) != statusHello:
+		return errNotStatus
+	}
+	return nil
 }
 
 // waiter follows the status stream for one request.
@@ -60,6 +154,9 @@ type waiter struct {
 	ra    restartArgs
 	begin time.Time
 	buf   []byte
+	// overflow: the stream sent more than maxStatusLine bytes without a
+	// newline.
+	overflow bool
 
 	target  status    // the generation that serves the request, once gen != 0
 	upSince time.Time // when the target was reported started
@@ -98,6 +195,10 @@ func (w *waiter) run(stdout io.Writer, log *logger) int {
 			if code, done := w.handle(line, log); done {
 				return code
 			}
+		}
+		if w.overflow {
+			log.error("restart: the status stream sent a line longer than " + itoa(maxStatusLine) + " bytes: not a supervisor's; the trigger was written, the outcome is unknown")
+			return ExitRestartFailed
 		}
 		if !open {
 			log.error("restart: the supervisor exited before the new app was up; its log says why")
@@ -167,6 +268,10 @@ func (w *waiter) read(d time.Duration) (lines []string, open bool) {
 	for {
 		i := strings.IndexByte(string(w.buf), '\n')
 		if i < 0 {
+			if len(w.buf) > maxStatusLine {
+				w.overflow = true
+				return lines, false
+			}
 			return lines, true
 		}
 		lines = append(lines, string(w.buf[:i]))

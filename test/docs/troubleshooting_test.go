@@ -45,11 +45,15 @@ var composed = map[string]string{
 var undocumented = map[string]string{
 	"want tcp:PORT, tcp:HOST:PORT, tcp:[IPv6]:PORT or unix:/absolute/path": "ParseListen's; ParseConfig reports an OptionError instead",
 	"is out of range 1-": "the ERROR at the end of the STOPSIGNAL entry's message",
-	"is the supervisor's own: it runs the app with --listen sockets": "only when someone runs the supervisor's internal shim by hand",
-	"cannot watch the trigger's directory":                           "the ERROR inside the \"inotify is unavailable\" entry's message",
-	"watch: the trigger must be an absolute path":                    "internal: pkg/options checked the trigger already",
-	"is not an absolute directory":                                   "internal: pkg/options checked RESTART_WATCH already",
-	"inotify is only available on Linux":                             "only in builds for other systems, where the supervisor does not run",
+	"is the supervisor's own: it runs the app with --listen sockets":       "only when someone runs the supervisor's internal shim by hand",
+	"cannot watch the trigger's directory":                                 "the ERROR inside the \"inotify is unavailable\" entry's message",
+	"watch: the trigger must be an absolute path":                          "internal: pkg/options checked the trigger already",
+	"is not an absolute directory":                                         "internal: pkg/options checked RESTART_WATCH already",
+	"inotify is only available on Linux":                                   "only in builds for other systems, where the supervisor does not run",
+	"restart runs on linux only, not on":                                   "only in builds for other systems, where the supervisor does not run",
+	"the other end is not in this container (its mount namespace differs)": "the ERROR inside the \"held by a process outside this container\" entry's message",
+	"not a supervisor's status stream":                                     "the ERROR inside the \"held by a process outside this container\" entry's message",
+	"it is not a regular file":                                             "named beside \"it is a symbolic link\" in that entry",
 }
 
 // TestTroubleshootingQuotesTheCode checks that each message that

@@ -230,9 +230,22 @@ func (w *Watcher) describe(n int, p string) string {
 	}
 	s := "watch: " + strconv.Itoa(n) + changes + root
 	if p != root && p != "" {
-		s += " (e.g. " + p + ")"
+		s += " (e.g. " + quoteName(p) + ")"
 	}
 	return s
+}
+
+// quoteName returns a changed file's name fit for the log: as it is when it
+// is printable, else quoted as Go does, so that a name with a newline or an
+// escape sequence (anyone who can write under a watched folder chooses the
+// names) cannot forge log lines or drive the terminal.
+func quoteName(p string) string {
+	for _, r := range p {
+		if !strconv.IsPrint(r) || r == '"' || r == '\uFFFD' { // U+FFFD: invalid UTF-8, or itself
+			return strconv.Quote(p)
+		}
+	}
+	return p
 }
 
 // send offers an Event without blocking: if the last one was not taken yet,
