@@ -253,22 +253,23 @@ build_tool() {
     return 0
   fi
   mkdir -p "$RIG_CACHE"
+  # Every step checks its status by hand: build_tool runs inside $(...),
+  # where bash turns set -e off, and a failed build (a full disk, once) must
+  # not be cached as done.
   (
-    flock 9
+    flock 9 || exit 1
     [ -f "$dir/.done" ] && exit 0
     log "building $name $version into $dir (cached for this host)"
-    rm -rf "$dir.tmp"
-    mkdir -p "$dir.tmp"
-    cd "$moddir" || exit
+    rm -rf "$dir.tmp" && mkdir -p "$dir.tmp" || exit 1
+    cd "$moddir" || exit 1
     set -x
     # GOGC=400: about 5% less compiler CPU for ~20% more memory (measured).
     GOWORK=off GOFLAGS=-mod=readonly CGO_ENABLED=$cgo GOGC=400 \
-      go build -trimpath -tags "$tags" -ldflags "$ldflags" ${gcflags:+"-gcflags=$gcflags"} -o "$dir.tmp/" "$@"
+      go build -trimpath -tags "$tags" -ldflags "$ldflags" ${gcflags:+"-gcflags=$gcflags"} -o "$dir.tmp/" "$@" || exit 1
     { set +x; } 2>/dev/null
-    touch "$dir.tmp/.done"
-    rm -rf "$dir"
-    mv "$dir.tmp" "$dir"
-  ) 9>"$RIG_CACHE/.build-$name.lock" >&2
+    [ -n "$(ls -A "$dir.tmp")" ] || { log "building $name: go build wrote nothing"; exit 1; }
+    touch "$dir.tmp/.done" && rm -rf "$dir" && mv "$dir.tmp" "$dir"
+  ) 9>"$RIG_CACHE/.build-$name.lock" >&2 || die "could not build $name $version (see the output above); nothing was cached"
   echo "$dir"
 }
 
