@@ -37,9 +37,6 @@ const (
 	DefaultTrigger     = "/.restart-proc"
 	DefaultStopSignal  = sigTERM
 	DefaultStopTimeout = 5 * time.Second
-	// DefaultPoll is the interval used when inotify is unavailable and
-	// --poll was not given.
-	DefaultPoll = 250 * time.Millisecond
 	// MinPoll is the shortest polling interval accepted.
 	MinPoll = 10 * time.Millisecond
 	// DefaultDebounce is how long changes under watched directories must be
