@@ -11,7 +11,8 @@
 //
 // The options are parsed and rendered by package options, which the
 // frontend shares, so build arguments are validated and baked with exactly
-// the supervisor's rules. Main is the whole program.
+// the supervisor's rules; the restart subcommand's options go through the
+// same parser (options.ParseFlags). Main is the whole program.
 //
 // # Theory of operation
 //
