@@ -37,9 +37,6 @@ const (
 	DefaultTrigger     = "/.restart-proc"
 	DefaultStopSignal  = sigTERM
 	DefaultStopTimeout = 5 * time.Second
-	// DefaultPoll is the interval used when inotify is unavailable and
-	// --poll was not given.
-	DefaultPoll = 250 * time.Millisecond
 	// MinPoll is the shortest polling interval accepted.
 	MinPoll = 10 * time.Millisecond
 	// DefaultDebounce is how long changes under watched directories must be
@@ -278,51 +275,42 @@ func contains(list []string, s string) bool {
 //		[]string{"--stop-timeout=1s", "--", "/app/server", "-v"}, os.Environ())
 func ParseConfig(args, env []string) (Config, []string, error) {
 	c := DefaultConfig()
-	i := 0
-	for ; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			i++
-			break
-		}
-		if len(a) < 2 || a[0] != '-' {
-			break // the command starts here
-		}
-		name := strings.TrimPrefix(a[1:], "-")
-		value, hasValue := "", false
-		if eq := strings.IndexByte(name, '='); eq >= 0 {
-			name, value, hasValue = name[:eq], name[eq+1:], true
-		}
-		if name == "h" || name == "help" {
-			return Config{}, nil, ErrHelp
-		}
-		opt := findOption(name)
-		if opt == nil {
-			return Config{}, nil, errors.New("unknown option " + Quote(a) + "; options: " + optionList())
-		}
-		if !hasValue {
-			if opt.isBool {
-				value = "true"
-			} else {
-				if i+1 >= len(args) {
-					return Config{}, nil, errors.New("option --" + opt.name + " needs a value: " + opt.want)
-				}
-				i++
-				value = args[i]
+	flags := make([]Flag, 0, len(options)+2)
+	for i := range options {
+		opt := &options[i]
+		flags = append(flags, Flag{Name: opt.name, Inline: opt.isBool, Set: func(value string, hasValue bool) error {
+			if !hasValue {
+				value = "true" // a boolean given alone
 			}
-		}
-		prevWatch := c.Watch
-		if err := opt.set(&c, value); err != nil {
-			return Config{}, nil, &OptionError{Name: "--" + opt.name, Value: value, Want: opt.want}
-		}
-		if opt.name == "watch" { // a repeated --watch adds directories
-			for _, d := range c.Watch {
-				if !contains(prevWatch, d) {
-					prevWatch = append(prevWatch, d)
-				}
+			prevWatch := c.Watch
+			if err := opt.set(&c, value); err != nil {
+				return &OptionError{Name: "--" + opt.name, Value: value, Want: opt.want}
 			}
-			c.Watch = prevWatch
+			if opt.name == "watch" { // a repeated --watch adds directories
+				for _, d := range c.Watch {
+					if !contains(prevWatch, d) {
+						prevWatch = append(prevWatch, d)
+					}
+				}
+				c.Watch = prevWatch
+			}
+			return nil
+		}})
+	}
+	help := func(string, bool) error { return ErrHelp }
+	flags = append(flags, Flag{Name: "h", Inline: true, Set: help}, Flag{Name: "help", Inline: true, Set: help})
+	argv, err := ParseFlags(args, flags)
+	if fe, ok := err.(*FlagError); ok {
+		if fe.Missing != "" {
+			return Config{}, nil, errors.New(fe.Error() + ": " + findOption(fe.Missing).want)
 		}
+		return Config{}, nil, errors.New(fe.Error() + "; options: " + optionList())
+	}
+	if err != nil {
+		return Config{}, nil, err
+	}
+	if len(argv) > 0 && argv[0] == "--" {
+		argv = argv[1:]
 	}
 	for _, opt := range options {
 		v, ok := LookupEnv(env, opt.env)
@@ -339,9 +327,8 @@ func ParseConfig(args, env []string) (Config, []string, error) {
 	if len(c.Listen) == 0 {
 		c.Listen = nil
 	}
-	var argv []string
-	if i < len(args) {
-		argv = args[i:]
+	if len(argv) == 0 {
+		argv = nil
 	}
 	return c, argv, nil
 }

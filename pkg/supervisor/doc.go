@@ -11,7 +11,8 @@
 //
 // The options are parsed and rendered by package options, which the
 // frontend shares, so build arguments are validated and baked with exactly
-// the supervisor's rules. Main is the whole program.
+// the supervisor's rules; the restart subcommand's options go through the
+// same parser (options.ParseFlags). Main is the whole program.
 //
 // # Theory of operation
 //
@@ -74,6 +75,35 @@
 // starts after them anyway. A terminating signal during a restart cancels
 // the new generation: the supervisor exits once the old one is gone.
 //
+// # States
+//
+// The lifecycle (lifecycle.go) is in one of eight states, and five events
+// move it: a trigger (the trigger file or a watched directory changed), the
+// leader's exit (or failed start), the generation gone (no process of it is
+// left), the stop timeout, and a terminating signal. Each row says where an
+// event leads from a state; "-" means it stays (the event may still be
+// logged, and signals are forwarded). TestDocStateTable holds this table
+// and the transition function (next) equal.
+//
+//	state             trigger    leader-exit  gone     timeout          terminate
+//	running           stopping   done*        -        -                exiting
+//	exiting           -          done         -        -                -
+//	stopping          -          -            running  killing          stopping-to-exit
+//	killing           -          -            running  -                killing-to-exit
+//	stopping-to-exit  -          -            done     killing-to-exit  -
+//	killing-to-exit   -          -            done     -                -
+//	idle              stopping+  -            -        -                done
+//	done              -          -            -        -                -
+//
+//	*  idle under exit policy continue
+//	+  running when no process of the last generation is left
+//
+// Entering running starts a generation; stopping sends the stop signal and
+// arms the timer (with a stop timeout of 0, or SIGKILL as the stop signal,
+// the timeout is at once); killing and killing-to-exit send SIGKILL, when
+// entered on the timeout; idle takes the terminal back; done kills what is
+// left and ends the loop with the last app's exit code.
+//
 // # restart --wait and --listen
 //
 // The event loop reports each generation's start, and each end that was not
@@ -106,22 +136,30 @@
 //
 // # Files
 //
+//	doc.go                 this overview
 //	main.go, trigger.go    Main, usage, the trigger file (portable)
 //	trigger_linux.go       reading and writing the trigger, no links followed
 //	restart.go             the restart subcommand's options (portable)
+//	log.go                 event lines, exit statuses, durations (portable)
 //	status.go              the status lines restart --wait reads (portable)
 //	status_linux.go        the status stream: an abstract unix socket
 //	proof_linux.go         both ends of it prove they share the container
 //	wait_linux.go          restart --wait: follow the request's generation
+//	peers_linux.go         restart: the supervisors of a shared PID namespace
 //	listen_linux.go        --listen sockets, LISTEN_* and the shim
 //	lifecycle.go           the state machine, behind the runner seam (portable)
 //	run_linux.go           setup and the event loop
+//	run_other.go           elsewhere: an error, as the supervisor runs on Linux
 //	spawn_linux.go         the command: PATH lookup, ForkExec, exec errors
 //	runner_linux.go        the runner: stop, kill, forward, timer
 //	procs_linux.go         generations in /proc
 //	reap_linux.go          wait4
 //	sigs_linux.go          signal lists, the terminal
 //	watch/                 inotify, polling, debouncing
+//	internal/alarm/        the stop timeout's timer, without time.Timer
+//	internal/dirent/       /proc listings, without package os's
+//
+// TestDocFileMap holds this list to the package's files.
 //
 // # Exit codes
 //

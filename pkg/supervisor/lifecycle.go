@@ -16,13 +16,13 @@ type runner interface {
 	// that explains it.
 	start() (pid int, code int, err error)
 	// forward sends sig to the process group of the running leader.
-	forward(sig syscall.Signal)
+	forward(ld leader, sig syscall.Signal)
 	// stop sends sig to every process of the current generation (the leader's
 	// group and the processes that left it) and returns how many it found.
-	stop(sig syscall.Signal) int
+	stop(ld leader, sig syscall.Signal) int
 	// kill sends SIGKILL to every process of the current generation and
 	// returns how many it found (-1 when it cannot tell).
-	kill() int
+	kill(ld leader) int
 	// alive reports whether any process of the current generation is left,
 	// zombies included.
 	alive() bool
@@ -38,14 +38,103 @@ type runner interface {
 	report(s status)
 }
 
-type state int
+// leader is the current generation's leader. The lifecycle alone tracks it,
+// and hands it to the runner, which signals its process group.
+type leader struct {
+	pid int  // its pid, which is its group id; kept once reaped, for its group; 0 if none yet
+	up  bool // not reaped yet: its pid, hence its group id, cannot be reused
+}
+
+// state is where the lifecycle stands. The names are those of doc.go's
+// state table, which TestDocStateTable checks against next.
+type state uint8
 
 const (
-	stateRunning  state = iota // the leader runs
-	stateStopping              // stopping a generation, to restart or to exit
-	stateIdle                  // no leader: waiting for a trigger (exit policy continue)
-	stateDone                  // the supervisor exits with lifecycle.code
+	running        state = iota // the leader runs
+	exiting                     // a terminating signal came: exit when the leader exits
+	stopping                    // the stop signal was sent: restart once the generation is gone
+	killing                     // SIGKILL was sent: restart once the generation is gone
+	stoppingToExit              // the stop signal was sent, then a terminating signal came: exit once gone
+	killingToExit               // SIGKILL was sent, and a terminating signal came: exit once gone
+	idle                        // no leader: waiting for a trigger (exit policy continue)
+	done                        // the supervisor exits with lifecycle.code
+	nStates
 )
+
+var stateNames = [nStates]string{"running", "exiting", "stopping", "killing", "stopping-to-exit", "killing-to-exit", "idle", "done"}
+
+func (s state) String() string { return stateNames[s] }
+
+// event is what moves the lifecycle from one state to another. Other input
+// (a signal that only is forwarded, an orphan reaped) changes no state.
+type event uint8
+
+const (
+	evTrigger    event = iota // the trigger changed, or watched files did
+	evLeaderExit              // the leader exited by itself, or could not start
+	evGone                    // no process of the generation is left
+	evTimeout                 // the stop timeout expired (at once when it is 0)
+	evTerm                    // a terminating signal came (SIGTERM, SIGINT, ... or --stop-signal)
+	nEvents
+)
+
+var eventNames = [nEvents]string{"trigger", "leader-exit", "gone", "timeout", "terminate"}
+
+func (e event) String() string { return eventNames[e] }
+
+// guards are the conditions, besides state and event, that choose a
+// transition.
+type guards struct {
+	keepGoing bool // exit policy continue: an app that exits is not the end
+	leftovers bool // processes of the last generation are left (asked only when idle)
+}
+
+// next is the transition function: the state that event e leads to from
+// state s. It returns s when e changes nothing there.
+func next(s state, e event, g guards) state {
+	switch e {
+	case evTrigger:
+		switch {
+		case s == running, s == idle && g.leftovers:
+			return stopping
+		case s == idle:
+			return running
+		}
+	case evLeaderExit:
+		switch {
+		case s == running && g.keepGoing:
+			return idle
+		case s == running, s == exiting:
+			return done
+		}
+	case evGone:
+		switch s {
+		case stopping, killing:
+			return running
+		case stoppingToExit, killingToExit:
+			return done
+		}
+	case evTimeout:
+		switch s {
+		case stopping:
+			return killing
+		case stoppingToExit:
+			return killingToExit
+		}
+	case evTerm:
+		switch s {
+		case running:
+			return exiting
+		case stopping:
+			return stoppingToExit
+		case killing:
+			return killingToExit
+		case idle:
+			return done
+		}
+	}
+	return s
+}
 
 // lifecycle is the supervisor's state machine. The event loop feeds it
 // triggers, reaped processes, signals and timeouts, one at a time.
@@ -55,18 +144,14 @@ type lifecycle struct {
 	log *logger
 
 	state     state
-	leader    int        // pid of the current generation's leader, 0 if none
-	leaderUp  bool       // the leader has not been reaped yet
+	leader    leader
 	last      exitStatus // how the last leader ended
-	exiting   bool       // a terminating signal arrived: exit once the app is gone
-	restart   bool       // stopping: start a new generation afterwards
-	killed    bool       // stopping: SIGKILL was sent
 	stopBegan time.Duration
-	code      int // exit code once state == stateDone
+	code      int // exit code once state == done
 
 	gen     int           // the number of the current (or last) generation
 	req     int64         // the newest restart request seen (status.go)
-	prevPid int           // the leader stopped for this restart, for the report
+	prevPid int           // the leader stopped for this restart, 0 for none; for the report
 	stopped time.Duration // how long it took to stop, for the report
 }
 
@@ -74,22 +159,53 @@ func newLifecycle(cfg options.Config, r runner, log *logger) *lifecycle {
 	return &lifecycle{cfg: cfg, r: r, log: log}
 }
 
-func (l *lifecycle) done() bool { return l.state == stateDone }
+func (l *lifecycle) done() bool { return l.state == done }
 
-// start spawns a new generation.
+// handle moves the lifecycle along event e, and runs what entering the new
+// state takes. It is the only place where the state changes.
+func (l *lifecycle) handle(e event) {
+	from := l.state
+	g := guards{keepGoing: l.cfg.ExitPolicy == options.ExitPolicyContinue}
+	if from == idle && e == evTrigger {
+		g.leftovers = l.r.alive() // asked only here: it may scan /proc
+	}
+	to := next(from, e, g)
+	if to == from {
+		return
+	}
+	l.state = to
+	switch to {
+	case running:
+		l.start()
+	case stopping:
+		l.beginStop()
+	case killing, killingToExit:
+		if e == evTimeout {
+			l.killAll()
+			l.checkGone()
+		}
+	case idle:
+		// The leader's pid stays: the group of the processes it left is its.
+		l.r.takeTerminal()
+		l.log.event("waiting for a trigger (exit policy continue)")
+	case done:
+		l.finish()
+	}
+}
+
+// start spawns a new generation: the first one, and on entering running.
 func (l *lifecycle) start() {
 	l.gen++
 	pid, code, err := l.r.start()
 	if err != nil {
 		l.log.error(err.Error())
 		l.last = exitStatus{code: code}
-		l.leader, l.leaderUp = 0, false
+		l.leader = leader{}
 		l.r.report(status{gen: l.gen, req: l.req, code: code, msg: err.Error()})
-		l.afterExit()
+		l.handle(evLeaderExit)
 		return
 	}
-	l.leader, l.leaderUp = pid, true
-	l.state = stateRunning
+	l.leader = leader{pid: pid, up: true}
 	l.r.report(status{gen: l.gen, req: l.req, started: true, pid: pid, oldPid: l.prevPid, stopped: l.stopped})
 }
 
@@ -102,49 +218,43 @@ func (l *lifecycle) request(req int64) {
 // trigger handles a restart request.
 func (l *lifecycle) trigger(reason string) {
 	switch l.state {
-	case stateRunning:
-		if l.exiting {
-			l.log.event("ignoring restart request while exiting: ", reason)
-			return
-		}
+	case running, idle:
 		l.log.event("restart requested: ", reason)
-		l.beginStop(true)
-	case stateIdle:
-		l.log.event("restart requested: ", reason)
-		if l.r.alive() {
-			l.beginStop(true) // leftovers of the last generation go first
-			return
-		}
-		l.start()
-	case stateStopping:
-		if l.restart {
-			l.log.event("restart already in progress: ", reason)
-		}
+	case exiting:
+		l.log.event("ignoring restart request while exiting: ", reason)
+	case stopping, killing:
+		l.log.event("restart already in progress: ", reason)
 	}
+	l.handle(evTrigger)
 }
 
-// beginStop stops the current generation, then restarts or exits.
-func (l *lifecycle) beginStop(restart bool) {
-	l.state = stateStopping
-	l.restart = restart
-	l.killed = false
+// beginStop stops the current generation (entering stopping). With a stop
+// timeout of 0, or SIGKILL as the stop signal, the timeout is now.
+func (l *lifecycle) beginStop() {
 	l.stopBegan = l.r.now()
-	switch {
-	case l.cfg.StopTimeout <= 0:
-		l.killAll("at once (stop timeout 0)")
-	case l.cfg.StopSignal == syscall.SIGKILL:
-		l.killAll("")
-	default:
-		l.r.stop(l.cfg.StopSignal)
-		l.r.setTimer(l.cfg.StopTimeout)
+	l.prevPid = 0 // idle: only the processes the last leader left
+	if l.leader.up {
+		l.prevPid = l.leader.pid
 	}
-	l.checkStopped()
+	if l.cfg.StopTimeout <= 0 || l.cfg.StopSignal == syscall.SIGKILL {
+		l.handle(evTimeout)
+		return
+	}
+	l.r.stop(l.leader, l.cfg.StopSignal)
+	l.r.setTimer(l.cfg.StopTimeout)
+	l.checkGone()
 }
 
 // killAll sends SIGKILL to the generation.
-func (l *lifecycle) killAll(why string) {
-	l.killed = true
-	n := l.r.kill()
+func (l *lifecycle) killAll() {
+	why := "after " + l.cfg.StopTimeout.String() + " stop timeout"
+	switch {
+	case l.cfg.StopTimeout <= 0:
+		why = "at once (stop timeout 0)"
+	case l.cfg.StopSignal == syscall.SIGKILL:
+		why = "" // the stop signal itself: nothing to explain
+	}
+	n := l.r.kill(l.leader)
 	if why != "" && n != 0 {
 		count := "processes"
 		if n > 0 {
@@ -155,87 +265,71 @@ func (l *lifecycle) killAll(why string) {
 }
 
 // timeout handles the expiry of the stop timeout.
-func (l *lifecycle) timeout() {
-	if l.state != stateStopping || l.killed {
-		return
+func (l *lifecycle) timeout() { l.handle(evTimeout) }
+
+// stoppingAny reports whether the lifecycle waits for a generation to be gone.
+func (l *lifecycle) stoppingAny() bool {
+	switch l.state {
+	case stopping, killing, stoppingToExit, killingToExit:
+		return true
 	}
-	l.killAll("after " + l.cfg.StopTimeout.String() + " stop timeout")
-	l.checkStopped()
+	return false
 }
 
 // exited handles processes reaped by the event loop.
 func (l *lifecycle) exited(pids []int, statuses []exitStatus) {
 	for i, pid := range pids {
-		if pid != l.leader || !l.leaderUp {
+		if pid != l.leader.pid || !l.leader.up {
 			continue // an orphan, or a process of an old generation
 		}
-		l.leaderUp = false
+		l.leader.up = false
 		l.last = statuses[i]
-		if l.state == stateRunning {
+		if l.state == running || l.state == exiting {
 			l.log.event("pid ", itoa(pid), " ", l.last.String())
 			l.r.report(status{gen: l.gen, req: l.req, pid: pid, code: l.last.exitCode(), msg: l.last.String()})
-			l.afterExit()
+			l.handle(evLeaderExit)
 		}
 	}
-	if l.state == stateStopping {
-		l.checkStopped()
+	if l.stoppingAny() {
+		l.checkGone()
 	}
 }
 
-// afterExit decides what follows an app that ended by itself (or failed to
-// start).
-func (l *lifecycle) afterExit() {
-	if l.exiting || l.cfg.ExitPolicy != options.ExitPolicyContinue {
-		l.finish()
-		return
-	}
-	l.state = stateIdle
-	l.leader = 0
-	l.r.takeTerminal()
-	l.log.event("waiting for a trigger (exit policy continue)")
-}
-
-// checkStopped completes a stop once no process of the generation is left.
-func (l *lifecycle) checkStopped() {
-	if l.leaderUp || l.r.alive() {
+// checkGone completes a stop once no process of the generation is left.
+func (l *lifecycle) checkGone() {
+	if l.leader.up || l.r.alive() {
 		return
 	}
 	l.r.setTimer(0)
-	l.prevPid, l.stopped = l.leader, l.r.now()-l.stopBegan
+	l.stopped = l.r.now() - l.stopBegan
 	took := formatDuration(l.stopped)
-	if l.leader != 0 {
-		l.log.event("stopped pid ", itoa(l.leader), " in ", took)
+	if l.prevPid != 0 {
+		l.log.event("stopped pid ", itoa(l.prevPid), " in ", took)
 	} else {
 		l.log.event("stopped the processes left by the last run in ", took)
 	}
-	if l.restart && !l.exiting {
-		l.start()
-		return
-	}
-	l.finish()
+	l.handle(evGone)
 }
 
 // signal handles a caught signal: it is forwarded to the app, and a
 // terminating one makes the supervisor exit once the app is gone.
 func (l *lifecycle) signal(sig syscall.Signal) {
-	term := isTerminating(sig, l.cfg.StopSignal)
-	if l.leaderUp {
-		l.r.forward(sig)
+	if l.leader.up {
+		l.r.forward(l.leader, sig)
 	}
-	if !term || l.exiting {
+	if !isTerminating(sig, l.cfg.StopSignal) {
 		return
 	}
-	l.exiting = true
+	name := options.SignalName(sig)
 	switch l.state {
-	case stateRunning:
-		l.log.event("received ", options.SignalName(sig), ": exiting when pid ", itoa(l.leader), " exits")
-	case stateStopping:
-		l.log.event("received ", options.SignalName(sig), " during restart: not starting the app again")
-		l.restart = false
-	case stateIdle:
-		l.log.event("received ", options.SignalName(sig), ": exiting")
-		l.finish()
+	case running:
+		l.log.event("received ", name, ": exiting when pid ", itoa(l.leader.pid), " exits")
+	case stopping, killing:
+		l.log.event("received ", name, " during restart: not starting the app again")
+	case idle:
+		l.log.event("received ", name, ": exiting")
 	}
+	l.handle(evTerm)
 }
 
 // isTerminating reports whether sig makes the supervisor exit after the app.
@@ -247,14 +341,13 @@ func isTerminating(sig, stopSignal syscall.Signal) bool {
 	return sig == stopSignal
 }
 
-// finish makes the supervisor exit with the last app's exit code. Leftover
-// processes of the generation get SIGKILL, as the kernel would do to a PID
-// namespace whose init exits.
+// finish makes the supervisor exit with the last app's exit code (entering
+// done). Leftover processes of the generation get SIGKILL, as the kernel
+// would do to a PID namespace whose init exits.
 func (l *lifecycle) finish() {
 	l.r.setTimer(0)
 	if l.r.alive() {
-		l.r.kill()
+		l.r.kill(l.leader)
 	}
-	l.state = stateDone
 	l.code = l.last.exitCode()
 }

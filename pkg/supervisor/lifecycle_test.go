@@ -39,16 +39,16 @@ func (f *fakeRunner) start() (int, int, error) {
 	return f.next, 0, nil
 }
 
-func (f *fakeRunner) forward(sig syscall.Signal) {
+func (f *fakeRunner) forward(_ leader, sig syscall.Signal) {
 	f.calls = append(f.calls, "forward "+options.SignalName(sig))
 }
 
-func (f *fakeRunner) stop(sig syscall.Signal) int {
+func (f *fakeRunner) stop(_ leader, sig syscall.Signal) int {
 	f.calls = append(f.calls, "stop "+options.SignalName(sig))
 	return len(f.members)
 }
 
-func (f *fakeRunner) kill() int {
+func (f *fakeRunner) kill(leader) int {
 	f.calls = append(f.calls, "kill")
 	return len(f.members)
 }
@@ -119,7 +119,7 @@ func expectCalls(t *testing.T, f *fakeRunner, want ...string) {
 func expectState(t *testing.T, l *lifecycle, want state) {
 	t.Helper()
 	if l.state != want {
-		t.Errorf("state %d, want %d", l.state, want)
+		t.Errorf("state %v, want %v", l.state, want)
 	}
 }
 
@@ -130,10 +130,10 @@ func TestLifecycle(t *testing.T) {
 		expectCalls(t, f, "start 101")
 		l.trigger("trigger /t changed (write)")
 		expectCalls(t, f, "stop SIGTERM", "timer 5s")
-		expectState(t, l, stateStopping)
+		expectState(t, l, stopping)
 		f.exit(l, byTERM, 101)
 		expectCalls(t, f, "timer 0s", "start 102")
-		expectState(t, l, stateRunning)
+		expectState(t, l, running)
 		for _, want := range []string{"restart requested: trigger /t changed (write)", "stopped pid 101 in "} {
 			if !strings.Contains(logs.String(), want) {
 				t.Errorf("logs lack %q:\n%s", want, logs)
@@ -182,7 +182,7 @@ func TestLifecycle(t *testing.T) {
 		expectCalls(t, f, "stop SIGTERM", "timer 5s")
 		f.exit(l, byTERM, 101)
 		expectCalls(t, f)
-		expectState(t, l, stateStopping)
+		expectState(t, l, stopping)
 		l.timeout()
 		expectCalls(t, f, "kill")
 		f.exit(l, byKILL, daemon)
@@ -241,7 +241,7 @@ func TestLifecycle(t *testing.T) {
 		l.signal(28)
 		expectCalls(t, f, "forward SIGUSR1", "forward SIGWINCH")
 		f.exit(l, exitStatus{code: 1}, 101)
-		expectState(t, l, stateIdle)
+		expectState(t, l, idle)
 		l.signal(10) // no app: nothing to forward to
 		expectCalls(t, f)
 	})
@@ -291,13 +291,13 @@ func TestLifecycle(t *testing.T) {
 		l, logs := newTestLifecycle(t, f, continuePolicy)
 		f.take()
 		f.exit(l, exitStatus{code: 3}, 101)
-		expectState(t, l, stateIdle)
+		expectState(t, l, idle)
 		if f.terminal != 1 {
 			t.Errorf("the terminal was taken back %d times, want 1", f.terminal)
 		}
 		l.trigger("t")
 		expectCalls(t, f, "start 102")
-		expectState(t, l, stateRunning)
+		expectState(t, l, running)
 		for _, want := range []string{"pid 101 exited with code 3", "waiting for a trigger (exit policy continue)"} {
 			if !strings.Contains(logs.String(), want) {
 				t.Errorf("logs lack %q:\n%s", want, logs)
@@ -346,12 +346,12 @@ func TestLifecycle(t *testing.T) {
 		f := newFake()
 		f.startErr, f.startCode = errors.New("cannot run x: permission denied"), 126
 		l, _ := newTestLifecycle(t, f, continuePolicy)
-		expectState(t, l, stateIdle)
+		expectState(t, l, idle)
 		f.startErr = nil
 		f.take()
 		l.trigger("t")
 		expectCalls(t, f, "start 101")
-		expectState(t, l, stateRunning)
+		expectState(t, l, running)
 	})
 
 	t.Run("orphans and strays are reaped without effect", func(t *testing.T) {
@@ -361,7 +361,7 @@ func TestLifecycle(t *testing.T) {
 		l.exited([]int{7, 8}, []exitStatus{{code: 1}, {signal: 9}})
 		l.timeout()
 		expectCalls(t, f)
-		expectState(t, l, stateRunning)
+		expectState(t, l, running)
 	})
 }
 
@@ -443,3 +443,60 @@ func TestStatusLines(t *testing.T) {
 		}
 	}
 }
+
+// TestLifecycleStates runs event sequences through the lifecycle, its
+// actions included, and checks the state each ends in.
+func TestLifecycleStates(t *testing.T) {
+	var (
+		trigger   = func(l *lifecycle, f *fakeRunner) { l.trigger("t") }
+		leaderEnd = func(l *lifecycle, f *fakeRunner) { f.exit(l, byTERM, l.leader.pid) }
+		daemon    = func(l *lifecycle, f *fakeRunner) { f.spawnMember() }
+		allEnd    = func(l *lifecycle, f *fakeRunner) {
+			for pid := range f.members {
+				f.exit(l, byKILL, pid)
+			}
+		}
+		timeout = func(l *lifecycle, f *fakeRunner) { l.timeout() }
+		term    = func(l *lifecycle, f *fakeRunner) { l.signal(syscall.SIGTERM) }
+		usr1    = func(l *lifecycle, f *fakeRunner) { l.signal(syscall.SIGUSR1) }
+		noKill  = func(c *options.Config) { c.StopTimeout = 0 }
+	)
+	for _, tc := range []struct {
+		name  string
+		opts  []func(*options.Config)
+		steps []func(*lifecycle, *fakeRunner)
+		want  state
+	}{
+		{"started", nil, nil, running},
+		{"trigger", nil, steps(trigger), stopping},
+		{"trigger, leader gone", nil, steps(trigger, leaderEnd), running},
+		{"trigger, daemon left", nil, steps(daemon, trigger, leaderEnd), stopping},
+		{"trigger, timeout", nil, steps(daemon, trigger, timeout), killing},
+		{"trigger, timeout, all gone", nil, steps(daemon, trigger, timeout, allEnd), running},
+		{"stop timeout 0", []func(*options.Config){noKill}, steps(daemon, trigger), killing},
+		{"trigger, terminate", nil, steps(trigger, term), stoppingToExit},
+		{"trigger, terminate, gone", nil, steps(trigger, term, leaderEnd), done},
+		{"trigger, timeout, terminate", nil, steps(daemon, trigger, timeout, term), killingToExit},
+		{"trigger, terminate, timeout", nil, steps(daemon, trigger, term, timeout), killingToExit},
+		{"terminate", nil, steps(term), exiting},
+		{"terminate, trigger", nil, steps(term, trigger), exiting},
+		{"terminate, leader exit", nil, steps(term, leaderEnd), done},
+		{"other signal", nil, steps(usr1), running},
+		{"leader exit", nil, steps(leaderEnd), done},
+		{"leader exit, continue", []func(*options.Config){continuePolicy}, steps(leaderEnd), idle},
+		{"idle, trigger", []func(*options.Config){continuePolicy}, steps(leaderEnd, trigger), running},
+		{"idle with leftovers, trigger", []func(*options.Config){continuePolicy}, steps(daemon, leaderEnd, trigger), stopping},
+		{"idle, terminate", []func(*options.Config){continuePolicy}, steps(leaderEnd, term), done},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFake()
+			l, _ := newTestLifecycle(t, f, tc.opts...)
+			for _, step := range tc.steps {
+				step(l, f)
+			}
+			expectState(t, l, tc.want)
+		})
+	}
+}
+
+func steps(s ...func(*lifecycle, *fakeRunner)) []func(*lifecycle, *fakeRunner) { return s }

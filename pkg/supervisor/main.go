@@ -42,17 +42,8 @@ func Main(args []string, info BuildInfo) int {
 func mainWith(args []string, info BuildInfo, stdout, stderr io.Writer) int {
 	log := newLogger(stderr, false)
 	if len(args) > 0 {
-		switch args[0] {
-		case "restart":
-			return restartMain(args[1:], stdout, log)
-		case shimCommand:
-			return shimMain(args[1:], log)
-		case "version":
-			io.WriteString(stdout, versionString(info))
-			return 0
-		case "help", "-h", "-help", "--help":
-			io.WriteString(stdout, Usage())
-			return 0
+		if sub := subcommand(args[0]); sub != nil {
+			return sub(args[1:], info, stdout, log)
 		}
 	}
 	cfg, argv, err := options.ParseConfig(args, os.Environ())
@@ -73,15 +64,37 @@ func mainWith(args []string, info BuildInfo, stdout, stderr io.Writer) int {
 	return run(cfg, argv, appEnv(os.Environ()), log)
 }
 
+// subcommandFunc runs a subcommand with the arguments after its name.
+type subcommandFunc func(args []string, info BuildInfo, stdout io.Writer, log *logger) int
+
+// subcommand returns the subcommand that the first argument names, or nil
+// when the argument starts the options or the app's command line. It is the
+// one list of subcommands.
+func subcommand(arg string) subcommandFunc {
+	switch arg {
+	case "restart":
+		return func(args []string, _ BuildInfo, stdout io.Writer, log *logger) int {
+			return restartMain(args, stdout, log)
+		}
+	case shimCommand:
+		return func(args []string, _ BuildInfo, _ io.Writer, log *logger) int { return shimMain(args, log) }
+	case "version":
+		return func(_ []string, info BuildInfo, stdout io.Writer, _ *logger) int {
+			io.WriteString(stdout, versionString(info))
+			return 0
+		}
+	case "help", "-h", "-help", "--help":
+		return func(_ []string, _ BuildInfo, stdout io.Writer, _ *logger) int {
+			io.WriteString(stdout, Usage())
+			return 0
+		}
+	}
+	return nil
+}
+
 // isSubcommand says whether the first argument names a subcommand rather
 // than the app.
-func isSubcommand(arg string) bool {
-	switch arg {
-	case "restart", "version", "help", "-h", "-help", "--help", shimCommand:
-		return true
-	}
-	return false
-}
+func isSubcommand(arg string) bool { return subcommand(arg) != nil }
 
 func versionString(info BuildInfo) string {
 	v := info.Version

@@ -7,7 +7,7 @@ import "golang.org/x/sys/unix"
 // reap collects every exited child (the app, its orphans, any zombie of the
 // namespace when PID 1). It is called by the event loop only: one goroutine
 // owns every wait4.
-func (r *procRunner) reap(pids []int, statuses []exitStatus) ([]int, []exitStatus) {
+func reap(pids []int, statuses []exitStatus) ([]int, []exitStatus) {
 	pids, statuses = pids[:0], statuses[:0]
 	for {
 		var ws unix.WaitStatus
@@ -26,9 +26,6 @@ func (r *procRunner) reap(pids []int, statuses []exitStatus) ([]int, []exitStatu
 			st.signal = ws.Signal()
 		default:
 			continue // stopped or continued: not an exit
-		}
-		if pid == r.leader {
-			r.leaderUp = false
 		}
 		pids = append(pids, pid)
 		statuses = append(statuses, st)

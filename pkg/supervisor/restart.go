@@ -50,53 +50,54 @@ type restartArgs struct {
 // no other arguments that a separate value could be told from.
 func parseRestartArgs(args []string) (restartArgs, error) {
 	ra := restartArgs{timeout: DefaultWaitTimeout, settle: DefaultSettle}
-	for i := 0; i < len(args); i++ {
-		name, value, hasValue := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(args[i], "-"), "-"), "=")
-		if !strings.HasPrefix(args[i], "-") {
-			name = ""
-		}
-		if !hasValue && (name == "trigger" || name == "settle" || name == "ready") {
-			if i+1 >= len(args) {
-				return ra, errors.New("option --" + name + " needs a value; " + restartUsage)
-			}
-			i++
-			value = args[i]
-		}
-		bad := func(want string) error {
-			return &options.OptionError{Name: "--" + name, Value: value, Want: want}
-		}
-		switch name {
-		case "trigger":
+	bad := func(name, value, want string) error {
+		return &options.OptionError{Name: "--" + name, Value: value, Want: want}
+	}
+	rest, err := options.ParseFlags(args, []options.Flag{
+		{Name: "trigger", Set: func(value string, _ bool) error {
 			// The supervisor's own rule, and its own error naming --trigger.
 			c, _, err := options.ParseConfig([]string{"--trigger=" + value}, nil)
-			if err != nil {
-				return ra, err
-			}
 			ra.trigger = c.Trigger
-		case "wait":
+			return err
+		}},
+		{Name: "wait", Inline: true, Set: func(value string, hasValue bool) error {
 			ra.wait = true
 			if hasValue {
 				d, err := time.ParseDuration(value)
 				if err != nil || d <= 0 {
-					return ra, bad("a Go duration above 0, e.g. 30s or 2m")
+					return bad("wait", value, "a Go duration above 0, e.g. 30s or 2m")
 				}
 				ra.timeout = d
 			}
-		case "settle":
+			return nil
+		}},
+		{Name: "settle", Set: func(value string, _ bool) error {
 			d, err := time.ParseDuration(value)
 			if err != nil || d < 0 {
-				return ra, bad("a Go duration of 0 or more, e.g. 1s or 500ms")
+				return bad("settle", value, "a Go duration of 0 or more, e.g. 1s or 500ms")
 			}
 			ra.wait, ra.settle = true, d
-		case "ready":
+			return nil
+		}},
+		{Name: "ready", Set: func(value string, _ bool) error {
 			port, err := strconv.Atoi(strings.TrimPrefix(value, "tcp:"))
 			if !strings.HasPrefix(value, "tcp:") || err != nil || port < 1 || port > 65535 {
-				return ra, bad("tcp:PORT, a port from 1 to 65535 on the container's loopback, e.g. tcp:8080")
+				return bad("ready", value, "tcp:PORT, a port from 1 to 65535 on the container's loopback, e.g. tcp:8080")
 			}
 			ra.wait, ra.ready = true, port
-		default:
-			return ra, errors.New("unknown argument " + options.Quote(args[i]) + " to restart; " + restartUsage)
+			return nil
+		}},
+	})
+	if fe, ok := err.(*options.FlagError); ok {
+		if fe.Missing != "" {
+			return ra, errors.New(fe.Error() + "; " + restartUsage)
 		}
+		rest = []string{fe.Arg}
+	} else if err != nil {
+		return ra, err
+	}
+	if len(rest) > 0 {
+		return ra, errors.New("unknown argument " + options.Quote(rest[0]) + " to restart; " + restartUsage)
 	}
 	return ra, nil
 }

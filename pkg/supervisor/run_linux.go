@@ -66,7 +66,7 @@ func run(cfg options.Config, argv, env []string, log *logger) int {
 	for !l.done() {
 		select {
 		case <-sigs.chld:
-			pids, statuses = r.reap(pids, statuses)
+			pids, statuses = reap(pids, statuses)
 			l.exited(pids, statuses)
 		case sig := <-sigs.forward:
 			l.signal(sig.(syscall.Signal))

@@ -13,13 +13,11 @@ import (
 
 // procRunner is the real runner: processes, signals, a timer.
 type procRunner struct {
-	cmd      *command
-	gen      *generation
-	log      *logger
-	leader   int  // the current generation's leader; its pid is its pgid
-	leaderUp bool // the leader has not been reaped: its group id is ours
-	timer    *alarm.Alarm
-	status   *statusServer // nil when it could not be served
+	cmd    *command
+	gen    *generation
+	log    *logger
+	timer  *alarm.Alarm
+	status *statusServer // nil when it could not be served
 }
 
 func newProcRunner(cmd *command, status *statusServer, log *logger) *procRunner {
@@ -35,25 +33,24 @@ func (r *procRunner) start() (int, int, error) {
 		}
 		return 0, code, err
 	}
-	r.leader, r.leaderUp = pid, true
 	r.log.event("started pid ", itoa(pid), ": ", formatArgv(r.cmd.argv))
 	return pid, 0, nil
 }
 
-func (r *procRunner) forward(sig syscall.Signal) {
-	if r.leaderUp {
-		_ = unix.Kill(-r.leader, sig) // ESRCH: it is exiting
+func (r *procRunner) forward(ld leader, sig syscall.Signal) {
+	if ld.up {
+		_ = unix.Kill(-ld.pid, sig) // ESRCH: it is exiting
 	}
 }
 
 // signalAll sends sig to the leader's process group, atomically with
 // respect to forks, then to every other member of the generation. It returns
 // the number of members, or -1 when /proc cannot tell.
-func (r *procRunner) signalAll(sig syscall.Signal, quick bool) int {
-	if r.leaderUp {
+func (r *procRunner) signalAll(ld leader, sig syscall.Signal, quick bool) int {
+	if ld.up {
 		// While the leader is not reaped its pid, hence its group id,
 		// cannot be reused: signal the group before the (slower) scan.
-		_ = unix.Kill(-r.leader, sig)
+		_ = unix.Kill(-ld.pid, sig)
 	}
 	members, ok := r.gen.scan(quick)
 	if !ok {
@@ -62,41 +59,41 @@ func (r *procRunner) signalAll(sig syscall.Signal, quick bool) int {
 		}
 		return -1
 	}
-	r.signalMembers(members, sig)
+	r.signalMembers(ld, members, sig)
 	return len(members)
 }
 
 // signalMembers signals the members outside the leader's group, and the
 // group itself if the leader is gone but the group is not.
-func (r *procRunner) signalMembers(members []proc, sig syscall.Signal) {
+func (r *procRunner) signalMembers(ld leader, members []proc, sig syscall.Signal) {
 	group := false
 	for _, m := range members {
-		if m.pgid == r.leader && r.leader > 0 {
+		if m.pgid == ld.pid && ld.pid > 0 {
 			group = true // the group exists: its id cannot have been reused
 		} else {
 			_ = unix.Kill(m.pid, sig)
 		}
 	}
-	if group && !r.leaderUp {
-		_ = unix.Kill(-r.leader, sig)
+	if group && !ld.up {
+		_ = unix.Kill(-ld.pid, sig)
 	}
 }
 
-func (r *procRunner) stop(sig syscall.Signal) int {
-	n := r.signalAll(sig, true)
+func (r *procRunner) stop(ld leader, sig syscall.Signal) int {
+	n := r.signalAll(ld, sig, true)
 	if sig != unix.SIGCONT && n != 0 {
 		// A stopped process would not act on the signal until continued.
-		if r.leaderUp {
-			_ = unix.Kill(-r.leader, unix.SIGCONT)
+		if ld.up {
+			_ = unix.Kill(-ld.pid, unix.SIGCONT)
 		}
 		if n > 0 {
-			r.signalMembers(r.gen.members, unix.SIGCONT)
+			r.signalMembers(ld, r.gen.members, unix.SIGCONT)
 		}
 	}
 	return n
 }
 
-func (r *procRunner) kill() int { return r.signalAll(unix.SIGKILL, false) }
+func (r *procRunner) kill(ld leader) int { return r.signalAll(ld, unix.SIGKILL, false) }
 
 // alive reports whether a process of the generation is left. Every process
 // of it descends from the supervisor, and orphans are reparented to it (it
