@@ -79,6 +79,9 @@ func remove(p string, recursive, force bool) []error {
 		return []error{fmt.Errorf("refusing to remove %q: it is the root folder /", p)}
 	case isDir(&st) && !recursive:
 		return []error{fmt.Errorf("cannot remove %q: is a folder (give -r)", p)}
+	case !recursive:
+		// unlink, not os.Remove: a folder swapped in since the stat stays.
+		return ignoreGone(p, unix.Unlink(p))
 	}
 	parent, err := os.Open(filepath.Dir(trimmed))
 	if err != nil {
