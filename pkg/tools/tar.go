@@ -13,17 +13,25 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path"
 	"strings"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // Tar extracts a tar archive the way `tar -C DIR -x -f FILE` does, with FILE
 // "-" for stdin. Every entry stays inside DIR: paths are resolved with
 // [os.Root], so neither ".." nor a symlink in the archive or in DIR can lead
-// outside it. Existing files are replaced; modes and modification times are
-// set from the archive, and owners too when running as root.
+// outside it, and leading slashes are removed from names as GNU tar does.
+// Existing files and links are replaced, and so is a non-folder where the
+// archive has a folder (as GNU tar does); a folder where the archive has a
+// file is an error. Modes (regardless of the umask) and modification times
+// are set from the archive, and owners too when running as root, all through
+// the open file rather than its path. Set-uid and set-gid bits are kept only
+// when running as root; the sticky bit always is. GNU sparse files are
+// refused rather than written out at their full size.
 //
 // It returns the exit status: 0, 1 for a failed extraction, 2 for bad usage.
 func Tar(args []string, stdin io.Reader, stderr io.Writer) int {
@@ -42,7 +50,7 @@ func Tar(args []string, stdin io.Reader, stderr io.Writer) int {
 		defer f.Close()
 		in = f
 	}
-	if err := extract(in, opts.dir); err != nil {
+	if err := extract(in, opts.dir, os.Geteuid() == 0, stderr); err != nil {
 		fmt.Fprintf(stderr, "tar: %v\n", err)
 		return 1
 	}
@@ -111,14 +119,24 @@ func parseTarArgs(args []string) (tarOptions, error) {
 	return o, nil
 }
 
+// extractor writes an archive's entries under root.
+type extractor struct {
+	root   *os.Root
+	asRoot bool // set owners and set-id bits
+	stderr io.Writer
+	// The leading slashes already reported, by what they were removed
+	// from: GNU tar says it once for each.
+	reported map[string]bool
+}
+
 // extract writes the archive's entries under dir.
-func extract(r io.Reader, dir string) error {
+func extract(r io.Reader, dir string, asRoot bool, stderr io.Writer) error {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return err
 	}
 	defer root.Close()
-	asRoot := os.Geteuid() == 0
+	x := &extractor{root: root, asRoot: asRoot, stderr: stderr, reported: map[string]bool{}}
 	tr := tar.NewReader(r)
 	for {
 		hdr, err := tr.Next()
@@ -128,80 +146,206 @@ func extract(r io.Reader, dir string) error {
 		if err != nil {
 			return fmt.Errorf("reading the archive: %w", err)
 		}
-		name := path.Clean(strings.TrimPrefix(hdr.Name, "/"))
-		if name == "." {
-			continue // the folder itself
-		}
-		if err := extractEntry(root, name, hdr, tr, asRoot); err != nil {
+		if err := x.extractEntry(hdr, tr); err != nil {
 			return fmt.Errorf("%s: %w", hdr.Name, err)
 		}
 	}
 }
 
-func extractEntry(root *os.Root, name string, hdr *tar.Header, r io.Reader, asRoot bool) error {
-	mode := fs.FileMode(hdr.Mode).Perm() | fs.FileMode(hdr.Mode)&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)
-	if parent := path.Dir(name); parent != "." {
-		if err := root.MkdirAll(parent, 0o755); err != nil {
-			return err
-		}
-	}
-	switch hdr.Typeflag {
-	case tar.TypeDir:
-		if err := root.Mkdir(name, mode.Perm()); err != nil && !errors.Is(err, fs.ErrExist) {
-			return err
-		}
-	case tar.TypeReg:
-		if err := replace(root, name); err != nil {
-			return err
-		}
-		f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode.Perm())
-		if err != nil {
-			return err
-		}
-		_, err = io.Copy(f, r)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return err
-		}
-	case tar.TypeSymlink:
-		if err := replace(root, name); err != nil {
-			return err
-		}
-		return root.Symlink(hdr.Linkname, name) // a link has no mode or time to set
-	case tar.TypeLink:
-		if err := replace(root, name); err != nil {
-			return err
-		}
-		return root.Link(path.Clean(strings.TrimPrefix(hdr.Linkname, "/")), name)
-	default:
-		return fmt.Errorf("entries of type %q are not supported (files, folders, symlinks and hard links are)", hdr.Typeflag)
-	}
-	if asRoot {
-		if err := root.Lchown(name, hdr.Uid, hdr.Gid); err != nil {
-			return err
-		}
-	}
-	// After chown, which clears set-id bits, and regardless of the umask.
-	if err := root.Chmod(name, mode); err != nil {
+func (x *extractor) extractEntry(hdr *tar.Header, r io.Reader) error {
+	name, err := x.relative(hdr.Name, "member names")
+	if err != nil || name == "." { // "." is the folder itself
 		return err
 	}
-	return root.Chtimes(name, hdr.ModTime, hdr.ModTime)
+	if isSparse(hdr) {
+		return errors.New("GNU sparse files are not supported: make the archive without --sparse (-S)")
+	}
+	parent, base := path.Split(name)
+	if parent != "" {
+		if err := x.root.MkdirAll(parent, 0o755); err != nil {
+			return err
+		}
+	} else {
+		parent = "."
+	}
+	// The entry is made and changed through its folder's descriptor and its
+	// own, never through a path that a link swapped in meanwhile would
+	// redirect.
+	folder, err := x.root.Open(parent)
+	if err != nil {
+		return err
+	}
+	defer folder.Close()
+	dirfd := int(folder.Fd())
+	switch hdr.Typeflag {
+	case tar.TypeDir:
+		return x.makeDir(dirfd, base, hdr)
+	case tar.TypeReg:
+		return x.writeFile(dirfd, base, hdr, r)
+	case tar.TypeSymlink:
+		if err := replace(dirfd, base); err != nil {
+			return err
+		}
+		if err := unix.Symlinkat(hdr.Linkname, dirfd, base); err != nil {
+			return err
+		}
+		if x.asRoot {
+			if err := unix.Fchownat(dirfd, base, hdr.Uid, hdr.Gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+				return err
+			}
+		}
+		// Linux has no mode for a link, but it has times.
+		return unix.UtimesNanoAt(dirfd, base, times(hdr), unix.AT_SYMLINK_NOFOLLOW)
+	case tar.TypeLink:
+		target, err := x.relative(hdr.Linkname, "hard link targets")
+		if err != nil {
+			return err
+		}
+		if err := replace(dirfd, base); err != nil {
+			return err
+		}
+		// A second name for a file already extracted, which has its
+		// owner, mode and times already.
+		return x.root.Link(target, name)
+	}
+	return fmt.Errorf("entries of type %q are not supported (files, folders, symlinks and hard links are)", hdr.Typeflag)
 }
 
-// replace removes what stands at name unless it is a folder, so a file or
-// link takes its place (as GNU tar does) instead of writing through a link.
-func replace(root *os.Root, name string) error {
-	fi, err := root.Lstat(name)
-	if errors.Is(err, fs.ErrNotExist) {
+// relative is an archive's name as a path under the folder: without its
+// leading slashes, which it reports as GNU tar does ("Removing leading `/'
+// from member names"), and refused if it leads out with "..".
+func (x *extractor) relative(name, what string) (string, error) {
+	rel := strings.TrimLeft(name, "/")
+	if slashes := name[:len(name)-len(rel)]; slashes != "" && !x.reported[what+slashes] {
+		x.reported[what+slashes] = true
+		fmt.Fprintf(x.stderr, "tar: Removing leading `%s' from %s\n", slashes, what)
+	}
+	rel = path.Clean(rel)
+	if rel == ".." || strings.HasPrefix(rel, "../") {
+		return "", fmt.Errorf("%q leads out of the folder with ..", name)
+	}
+	return rel, nil
+}
+
+// isSparse tells whether hdr is a GNU sparse file, in the old format or in
+// one of the PAX ones, which archive/tar would expand to its full size.
+func isSparse(hdr *tar.Header) bool {
+	if hdr.Typeflag == tar.TypeGNUSparse {
+		return true
+	}
+	for key := range hdr.PAXRecords {
+		if strings.HasPrefix(key, "GNU.sparse.") {
+			return true
+		}
+	}
+	return false
+}
+
+// makeDir makes the folder name in dirfd, replacing a file or a link that
+// is there as GNU tar does, or keeps the folder that is there, and sets its
+// owner, mode and times.
+func (x *extractor) makeDir(dirfd int, name string, hdr *tar.Header) error {
+	var st unix.Stat_t
+	err := unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+	switch {
+	case err == nil && isDir(&st):
+	case err == nil || errors.Is(err, unix.ENOENT):
+		if err == nil {
+			if err := unix.Unlinkat(dirfd, name, 0); err != nil {
+				return fmt.Errorf("replacing the file there with a folder: %w", err)
+			}
+		}
+		// Private until its mode is set.
+		if err := unix.Mkdirat(dirfd, name, 0o700); err != nil {
+			return err
+		}
+	default:
+		return err
+	}
+	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	return x.setAttributes(fd, hdr)
+}
+
+// writeFile writes the file name in dirfd with the entry's content,
+// replacing a file or a link that is there.
+func (x *extractor) writeFile(dirfd int, name string, hdr *tar.Header, r io.Reader) error {
+	if err := replace(dirfd, name); err != nil {
+		return err
+	}
+	// O_EXCL: a link planted since replace is not followed but refused.
+	fd, err := unix.Openat(dirfd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return err
+	}
+	f := os.NewFile(uintptr(fd), name)
+	_, err = io.Copy(f, r)
+	if err == nil {
+		err = x.setAttributes(fd, hdr)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// setAttributes sets the owner (as root), mode and times of the open file
+// fd from hdr.
+func (x *extractor) setAttributes(fd int, hdr *tar.Header) error {
+	// hdr.Mode holds the archive's Unix bits (04000 set-uid, 02000 set-gid,
+	// 01000 sticky), not an fs.FileMode.
+	mode := uint32(hdr.Mode) & 0o7777
+	if x.asRoot {
+		if err := unix.Fchown(fd, hdr.Uid, hdr.Gid); err != nil {
+			return err
+		}
+	} else {
+		// Like GNU tar for a user other than root: an archive does not
+		// get to make set-id programs of the user's.
+		mode &^= unix.S_ISUID | unix.S_ISGID
+	}
+	// After chown, which clears set-id bits, and regardless of the umask.
+	if err := unix.Fchmod(fd, mode); err != nil {
+		return err
+	}
+	return futimens(fd, times(hdr))
+}
+
+// times are the access and modification times to give an entry: both its
+// modification time, as before.
+func times(hdr *tar.Header) []unix.Timespec {
+	t := unix.NsecToTimespec(hdr.ModTime.UnixNano())
+	return []unix.Timespec{t, t}
+}
+
+// futimens sets the times of the open file fd: utimensat with no path, as
+// the C library's futimens does. (x/sys's Futimes goes through
+// /proc/self/fd, which a container may not have.)
+func futimens(fd int, ts []unix.Timespec) error {
+	_, _, errno := unix.Syscall6(unix.SYS_UTIMENSAT, uintptr(fd), 0, uintptr(unsafe.Pointer(&ts[0])), 0, 0, 0)
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}
+
+// replace removes what stands at name in dirfd unless it is a folder, so a
+// file or link takes its place (as GNU tar does) instead of writing through
+// a link.
+func replace(dirfd int, name string) error {
+	var st unix.Stat_t
+	err := unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+	if errors.Is(err, unix.ENOENT) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	if fi.IsDir() {
-		return fmt.Errorf("a folder is in the way")
+	if isDir(&st) {
+		return errors.New("a folder is in the way")
 	}
-	return root.Remove(name)
+	return unix.Unlinkat(dirfd, name, 0)
 }

@@ -15,7 +15,7 @@ type entry struct {
 	data string
 }
 
-func archive(t *testing.T, entries ...entry) []byte {
+func archive(t testing.TB, entries ...entry) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
@@ -133,34 +133,6 @@ func TestTarRefusesWhatItCannotDo(t *testing.T) {
 		var stderr bytes.Buffer
 		if code := Tar(args, strings.NewReader(""), &stderr); code != 2 || stderr.Len() == 0 {
 			t.Errorf("tar %q: exit %d, stderr %q; want 2 and a reason", args, code, stderr.String())
-		}
-	}
-}
-
-func TestRm(t *testing.T) {
-	dir := t.TempDir()
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(os.MkdirAll(filepath.Join(dir, "tree/sub"), 0o755))
-	must(os.WriteFile(filepath.Join(dir, "tree/sub/f"), nil, 0o644))
-	must(os.WriteFile(filepath.Join(dir, "file"), nil, 0o644))
-
-	var stderr bytes.Buffer
-	if code := Rm([]string{"-rf", filepath.Join(dir, "tree"), filepath.Join(dir, "file"), filepath.Join(dir, "missing")}, &stderr); code != 0 {
-		t.Fatalf("rm -rf exited %d: %s", code, stderr.String())
-	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
-		t.Errorf("left %v", entries)
-	}
-	must(os.Mkdir(filepath.Join(dir, "folder"), 0o755))
-	for _, args := range [][]string{{filepath.Join(dir, "folder")}, {filepath.Join(dir, "missing")}} {
-		stderr.Reset()
-		if code := Rm(args, &stderr); code != 1 || stderr.Len() == 0 {
-			t.Errorf("rm %q: exit %d, stderr %q; want 1 and a reason", args, code, stderr.String())
 		}
 	}
 }
