@@ -158,7 +158,7 @@ func (x *extractor) extractEntry(hdr *tar.Header, r io.Reader) error {
 		return err
 	}
 	if isSparse(hdr) {
-		return errors.New("GNU sparse files are not supported: make the archive without --sparse (-S)")
+		return errors.New("GNU sparse files are not supported: create the archive without --sparse (-S)")
 	}
 	parent, base := path.Split(name)
 	if parent != "" {
