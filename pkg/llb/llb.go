@@ -4,9 +4,10 @@
 //
 // The supervisor binaries come from the frontend's own image, where the
 // frontend's Dockerfile puts one per supported platform under
-// [contract.SourceDir]. Copying them from there keeps the definition small: embedding
-// the binary in the LLB (llb.Mkfile) would put megabytes into every
-// definition that refers to the result, against gRPC's 16 MiB message cap.
+// [contract.SourceDir]. Copying them from there keeps the definition small:
+// embedding the binary in the LLB (llb.Mkfile) would put megabytes into
+// every definition that refers to the result, against gRPC's 16 MiB message
+// cap.
 //
 // Where the daemon supports MergeOp the layer is built on scratch and merged
 // onto the user's image, so its blob is the same for every image of a
@@ -128,9 +129,9 @@ func Append(base bkllb.State, l Layer) (bkllb.State, []string, error) {
 	}
 
 	var ours, onTop steps
-	binaries := []string{path.Base(contract.SupervisorPath)}
+	binaries := []string{contract.SupervisorName}
 	if len(l.Tools) > 0 {
-		binaries = append(binaries, path.Base(contract.ToolsPath))
+		binaries = append(binaries, contract.ToolsName)
 	}
 	if l.IncludePatterns {
 		// One copy of the platform's folder makes the supervisor folder and
