@@ -12,9 +12,10 @@
 //	Cmd:        <original Cmd...>
 //
 // so `docker run IMAGE args` and Kubernetes `args:` still replace CMD only.
-// Labels under [contract.LabelPrefix] record what was done, for tools that inspect the
-// image. Everything else in the config (Env, User, WorkingDir, ExposedPorts,
-// Volumes, Healthcheck, StopSignal, Shell, OnBuild, ...) is left untouched.
+// Labels under [contract.LabelPrefix] record what was done, for tools that
+// inspect the image. Everything else in the config (Env, User, WorkingDir,
+// ExposedPorts, Volumes, Healthcheck, StopSignal, Shell, OnBuild, ...) is left
+// untouched.
 //
 // An image that was already wrapped (a base image built with this frontend,
 // or a build forwarded through the frontend twice) is unwrapped first, so an
