@@ -33,7 +33,8 @@ RUN --mount=type=cache,target=/go/pkg/mod \
 FROM base AS supervisors
 ARG VERSION=dev
 ARG GO_LDFLAGS
-# Keep in step with pkg/llb.Platforms (a unit test compares them).
+# Keep in step with pkg/contract.Platforms (a unit test compares them, and
+# the paths below with pkg/contract's).
 ARG SUPERVISOR_PLATFORMS="linux/amd64 linux/arm64 linux/arm/v7 linux/arm/v6 linux/386 linux/ppc64le linux/s390x linux/riscv64"
 RUN --mount=target=. \
     --mount=type=cache,target=/go/pkg/mod \

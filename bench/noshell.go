@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/pkg/errors"
+
+	"github.com/tilt-dev/restart-frontend/pkg/contract"
 )
 
 // NoShellImage is an image of bench/testdata/static built with
@@ -50,7 +52,7 @@ func LiveUpdateNoShell(ctx context.Context, o NoShellOptions) ([]Figure, error) 
 			return nil, errors.Errorf("%s (%s) has a shell", im.Name, im.Image)
 		}
 		kinds = append(kinds,
-			liveKind{im.Name + ": restart", id, e.execs(id, "/.restart/supervisor", "restart"), byte('a' + 2*i)},
+			liveKind{im.Name + ": restart", id, e.execs(id, contract.SupervisorPath, "restart"), byte('a' + 2*i)},
 			liveKind{im.Name + ": docker restart", id, e.restarts(id), byte('b' + 2*i)})
 	}
 	total, syncs, restarts, err := roundTrips(ctx, e, kinds, o.Samples, "app/version", 0o644,

@@ -12,13 +12,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
+	"github.com/tilt-dev/restart-frontend/pkg/contract"
 	"github.com/tilt-dev/restart-frontend/pkg/tools"
 )
 
 func main() {
 	name, args := filepath.Base(os.Args[0]), os.Args[1:]
-	if name != "tar" && name != "rm" && len(args) > 0 {
+	if !slices.Contains(contract.ToolNames, name) && len(args) > 0 {
 		name, args = args[0], args[1:] // `tools tar -x ...`
 	}
 	switch name {

@@ -12,7 +12,7 @@
 #                  (idempotent)
 #   binfmt_status  one line per entry: enabled or not, and its flags
 
-# The qemu names of the architectures pkg/llb.Platforms needs beside the
+# The qemu names of the architectures pkg/contract.Platforms needs beside the
 # host's own (386 runs natively on amd64).
 : "${RIG_BINFMT_ARCHES=aarch64 arm ppc64le s390x riscv64}"
 

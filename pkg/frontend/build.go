@@ -19,6 +19,7 @@ import (
 	"os"
 	"path"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,8 +35,10 @@ import (
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/pkg/errors"
+	fstypes "github.com/tonistiigi/fsutil/types"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/tilt-dev/restart-frontend/pkg/contract"
 	"github.com/tilt-dev/restart-frontend/pkg/llb"
 	"github.com/tilt-dev/restart-frontend/pkg/options"
 	"github.com/tilt-dev/restart-frontend/pkg/version"
@@ -52,6 +55,9 @@ const (
 	// the result: set by an inner run of this frontend, read by an outer one
 	// when a build is forwarded through it twice.
 	keyApplied = "restart-frontend.applied"
+	// keyBuildArg starts the key of every build arg in the frontend's
+	// options: "build-arg:NAME".
+	keyBuildArg = "build-arg:"
 	// historyComment marks the history entries of the supervisor's layers,
 	// as upstream's carry "buildkit.dockerfile.v0".
 	historyComment = "restart-frontend"
@@ -60,7 +66,7 @@ const (
 // Build is the frontend's BuildFunc.
 func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	opts := c.BuildOpts().Opts
-	o, err := wrap.ParseBuildArgs(opts)
+	o, err := wrap.ParseOptions(restartArgs(opts))
 	if err != nil {
 		return nil, err
 	}
@@ -98,6 +104,19 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	}
 	res.AddMeta(keyApplied, []byte(version.Version))
 	return res, nil
+}
+
+// restartArgs picks this frontend's options out of the frontend's options:
+// the build args in the RESTART_ namespace, by name. The others are the
+// Dockerfile's, for the upstream frontend.
+func restartArgs(opts map[string]string) map[string]string {
+	args := map[string]string{}
+	for key, value := range opts {
+		if name, ok := strings.CutPrefix(key, keyBuildArg); ok && strings.HasPrefix(name, options.EnvPrefix) {
+			args[name] = value
+		}
+	}
+	return args
 }
 
 // checkPlatforms fails before any build step runs when no target platform
@@ -308,6 +327,12 @@ func (a *appender) requestRange() []*pb.Range {
 	return []*pb.Range{r}
 }
 
+// statter reads a file's metadata in an image's filesystem, as a
+// client.Reference does; tests give a table of files instead.
+type statter interface {
+	StatFile(ctx context.Context, req client.StatRequest) (*fstypes.Stat, error)
+}
+
 // checkTrigger fails when the image has a folder at the trigger path, a
 // file where the path needs a folder, or anything but an empty file at the
 // trigger path: copying the trigger there would put it inside that folder,
@@ -315,7 +340,7 @@ func (a *appender) requestRange() []*pb.Range {
 // content, owner and mode: /etc/passwd would become an empty file every user
 // can write). An empty file is the trigger of a base image built with this
 // frontend. StatFile follows symbolic links, as the copy does.
-func checkTrigger(ctx context.Context, ref client.Reference, trigger string) error {
+func checkTrigger(ctx context.Context, ref statter, trigger string) error {
 	for p := trigger; p != "/"; p = path.Dir(p) {
 		st, err := ref.StatFile(ctx, client.StatRequest{Path: p})
 		if err != nil {
@@ -331,7 +356,7 @@ func checkTrigger(ctx context.Context, ref client.Reference, trigger string) err
 			return errors.Errorf("invalid build arg RESTART_TRIGGER=%q: the image has a folder there; give the path of a file, e.g. %s", trigger, path.Join(trigger, ".restart-proc"))
 		case p == trigger && (!mode.IsRegular() || st.Size > 0):
 			return errors.Errorf("invalid build arg RESTART_TRIGGER=%q: the image has %s there, which the empty trigger file would replace; give a path the image does not have, e.g. %s",
-				trigger, describeFile(mode, st.Size), options.DefaultTrigger)
+				trigger, describeFile(mode, st.Size), contract.DefaultTrigger)
 		case p != trigger && !isDir:
 			return errors.Errorf("invalid build arg RESTART_TRIGGER=%q: %s is a file in the image, not a folder", trigger, p)
 		}

@@ -6,14 +6,14 @@ import (
 
 	"github.com/containerd/platforms"
 
-	"github.com/tilt-dev/restart-frontend/pkg/llb"
+	"github.com/tilt-dev/restart-frontend/pkg/contract"
 )
 
 // TestBuiltPlatformFindsItsManifest: the frontend image has one manifest per
-// platform of llb.Platforms, each built with the GOARCH and GOARM the
+// platform of contract.Platforms, each built with the GOARCH and GOARM the
 // Dockerfile derives from it; the fallback must ask for exactly that one.
 func TestBuiltPlatformFindsItsManifest(t *testing.T) {
-	for _, id := range llb.Platforms {
+	for _, id := range contract.Platforms {
 		parts := strings.Split(id, "/")
 		goarm := ""
 		if len(parts) == 3 {

@@ -8,11 +8,9 @@ import (
 	"github.com/moby/buildkit/frontend/gateway/client"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	"github.com/pkg/errors"
-)
 
-// liveUpdateTools are the commands Tilt's live_update runs in a container:
-// `tar -C / -x -f -` for a sync and `rm -rf` for deleted files.
-var liveUpdateTools = []string{"tar", "rm"}
+	"github.com/tilt-dev/restart-frontend/pkg/contract"
+)
 
 // defaultPath is the PATH container runtimes give an image that sets none.
 const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -21,7 +19,7 @@ const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 // have on its PATH: in /usr/local/bin when that is on the PATH, else in the
 // PATH's first folder, so nothing the image has is shadowed. ref is nil for
 // an empty (scratch) filesystem.
-func missingTools(ctx context.Context, ref client.Reference, img dockerspec.DockerOCIImage) ([]string, error) {
+func missingTools(ctx context.Context, ref statter, img dockerspec.DockerOCIImage) ([]string, error) {
 	dirs := imagePath(img)
 	if len(dirs) == 0 {
 		return nil, errors.New("RESTART_TOOLS=on needs an absolute folder on the image's PATH to put tar and rm in")
@@ -33,7 +31,7 @@ func missingTools(ctx context.Context, ref client.Reference, img dockerspec.Dock
 		}
 	}
 	var links []string
-	for _, tool := range liveUpdateTools {
+	for _, tool := range contract.ToolNames {
 		if !hasTool(ctx, ref, dirs, tool) {
 			links = append(links, path.Join(dest, tool))
 		}
@@ -58,7 +56,7 @@ func imagePath(img dockerspec.DockerOCIImage) []string {
 	return dirs
 }
 
-func hasTool(ctx context.Context, ref client.Reference, dirs []string, tool string) bool {
+func hasTool(ctx context.Context, ref statter, dirs []string, tool string) bool {
 	if ref == nil {
 		return false
 	}

@@ -4,9 +4,10 @@
 //
 // The supervisor binaries come from the frontend's own image, where the
 // frontend's Dockerfile puts one per supported platform under
-// [SourceDir]. Copying them from there keeps the definition small: embedding
-// the binary in the LLB (llb.Mkfile) would put megabytes into every
-// definition that refers to the result, against gRPC's 16 MiB message cap.
+// [contract.SourceDir]. Copying them from there keeps the definition small:
+// embedding the binary in the LLB (llb.Mkfile) would put megabytes into
+// every definition that refers to the result, against gRPC's 16 MiB message
+// cap.
 //
 // Where the daemon supports MergeOp the layer is built on scratch and merged
 // onto the user's image, so its blob is the same for every image of a
@@ -26,32 +27,8 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/pkg/errors"
 
-	"github.com/tilt-dev/restart-frontend/pkg/wrap"
+	"github.com/tilt-dev/restart-frontend/pkg/contract"
 )
-
-// SourceDir is the folder of the frontend image that holds one supervisor per
-// platform, as SourceDir/<os>/<arch>[/<variant>]/supervisor.
-const SourceDir = "/supervisors"
-
-// triggerSource is an empty file with mode 0666 in the frontend image. The
-// trigger is copied from it rather than made with Mkfile because older
-// BuildKit daemons (Docker 20.10's) apply their umask to Mkfile's mode,
-// leaving a trigger only root can write.
-const triggerSource = SourceDir + "/trigger"
-
-// Platforms lists, in the form `platforms.Format` prints, every platform the
-// frontend image carries a supervisor for. The frontend's Dockerfile builds
-// exactly these (a test keeps the two in step).
-var Platforms = []string{
-	"linux/amd64",
-	"linux/arm64",
-	"linux/arm/v7",
-	"linux/arm/v6",
-	"linux/386",
-	"linux/ppc64le",
-	"linux/s390x",
-	"linux/riscv64",
-}
 
 // Modes of what the layer adds. The trigger is writable by every user so
 // that any runtime user (the image's USER, root, or another Kubernetes
@@ -68,7 +45,7 @@ const (
 // Layer says what to append to an image.
 type Layer struct {
 	// Source is a state whose filesystem holds the supervisors under
-	// SourceDir: the frontend's own image.
+	// [contract.SourceDir]: the frontend's own image.
 	Source bkllb.State
 	// Platform selects the supervisor binary.
 	Platform ocispecs.Platform
@@ -100,19 +77,19 @@ type Layer struct {
 //	SourcePath(platforms.MustParse("linux/arm64")) // "/supervisors/linux/arm64/supervisor"
 func SourcePath(p ocispecs.Platform) (string, error) {
 	id := platforms.Format(platforms.Normalize(p))
-	if !slices.Contains(Platforms, id) {
-		return "", errors.Errorf("no supervisor for platform %s: supported platforms are %v; build this platform with --build-arg RESTART_PROCESS=off", id, Platforms)
+	if !slices.Contains(contract.Platforms, id) {
+		return "", errors.Errorf("no supervisor for platform %s: supported platforms are %v; build this platform with --build-arg RESTART_PROCESS=off", id, contract.Platforms)
 	}
-	return path.Join(SourceDir, id, "supervisor"), nil
+	return contract.SourcePath(id, contract.SupervisorName), nil
 }
 
-// Append returns base with the supervisor at [wrap.SupervisorPath], an
+// Append returns base with the supervisor at [contract.SupervisorPath], an
 // empty trigger file at l.Trigger and, if asked, the tools binary at
-// [wrap.ToolsPath] with its links. The steps show in the build's progress
+// [contract.ToolsPath] with its links. The steps show in the build's progress
 // under "[restart] ..." names. It also returns what each layer it adds holds,
 // one entry per layer, for the image's history.
 //
-// Where l.Merge is set, what goes under [wrap.SupervisorDir] (and a trigger
+// Where l.Merge is set, what goes under [contract.SupervisorDir] (and a trigger
 // at the root) is built on scratch and merged: the same blob for every image
 // of a platform. Anything in another folder goes on top of the image
 // instead, because a folder in the merged layer would replace the mode and
@@ -152,9 +129,9 @@ func Append(base bkllb.State, l Layer) (bkllb.State, []string, error) {
 	}
 
 	var ours, onTop steps
-	binaries := []string{path.Base(wrap.SupervisorPath)}
+	binaries := []string{contract.SupervisorName}
 	if len(l.Tools) > 0 {
-		binaries = append(binaries, path.Base(wrap.ToolsPath))
+		binaries = append(binaries, contract.ToolsName)
 	}
 	if l.IncludePatterns {
 		// One copy of the platform's folder makes the supervisor folder and
@@ -162,20 +139,23 @@ func Append(base bkllb.State, l Layer) (bkllb.State, []string, error) {
 		// step and filled by the next would keep the time of the build,
 		// and the layer would differ from one build to the next.
 		ours.add(strings.Join(binaries, ", "), func(fa *bkllb.FileAction) *bkllb.FileAction {
-			return fa.Copy(l.Source, path.Dir(supervisor), wrap.SupervisorDir, &bkllb.CopyInfo{
+			return fa.Copy(l.Source, path.Dir(supervisor), contract.SupervisorDir, &bkllb.CopyInfo{
 				Mode: &bkllb.ChmodOpt{Mode: supervisorMode}, CreatedTime: &l.Epoch, IncludePatterns: binaries,
 				CopyDirContentsOnly: true, CreateDestPath: true,
 			})
 		})
 	} else {
 		ours.add("supervisor", func(fa *bkllb.FileAction) *bkllb.FileAction {
-			return fa.Mkdir(wrap.SupervisorDir, dirMode, bkllb.WithParents(true), created)
-		}, copyFile(supervisor, wrap.SupervisorPath, supervisorMode))
+			return fa.Mkdir(contract.SupervisorDir, dirMode, bkllb.WithParents(true), created)
+		}, copyFile(supervisor, contract.SupervisorPath, supervisorMode))
 		if len(l.Tools) > 0 {
-			ours.add("tools", copyFile(path.Join(path.Dir(supervisor), "tools"), wrap.ToolsPath, supervisorMode))
+			ours.add("tools", copyFile(path.Join(path.Dir(supervisor), contract.ToolsName), contract.ToolsPath, supervisorMode))
 		}
 	}
-	trigger := copyFile(triggerSource, l.Trigger, triggerMode)
+	// The trigger is copied from the frontend image rather than made with
+	// Mkfile because older BuildKit daemons (Docker 20.10's) apply their
+	// umask to Mkfile's mode, leaving a trigger only root can write.
+	trigger := copyFile(contract.TriggerSource, l.Trigger, triggerMode)
 	if path.Dir(l.Trigger) == "/" {
 		ours.add("trigger "+l.Trigger, trigger)
 	} else {
@@ -184,7 +164,7 @@ func Append(base bkllb.State, l Layer) (bkllb.State, []string, error) {
 	for _, link := range l.Tools {
 		onTop.add(link, inFolder(link, func(fa *bkllb.FileAction) *bkllb.FileAction {
 			// The link itself, not the binary it points to.
-			return fa.Copy(l.Source, path.Join(SourceDir, "links", path.Base(link)), link, &bkllb.CopyInfo{CreatedTime: &l.Epoch})
+			return fa.Copy(l.Source, path.Join(contract.LinksDir, path.Base(link)), link, &bkllb.CopyInfo{CreatedTime: &l.Epoch})
 		}))
 	}
 

@@ -2,8 +2,6 @@ package llb
 
 import (
 	"context"
-	"os"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -50,22 +48,6 @@ func TestSourcePath(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// TestDockerfileBuildsEveryPlatform keeps the frontend image's list of
-// supervisors in step with Platforms.
-func TestDockerfileBuildsEveryPlatform(t *testing.T) {
-	dt, err := os.ReadFile("../../Dockerfile")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := regexp.MustCompile(`ARG SUPERVISOR_PLATFORMS="([^"]*)"`).FindSubmatch(dt)
-	if m == nil {
-		t.Fatal("Dockerfile has no ARG SUPERVISOR_PLATFORMS")
-	}
-	if got, want := string(m[1]), strings.Join(Platforms, " "); got != want {
-		t.Errorf("Dockerfile builds %q, pkg/llb expects %q", got, want)
 	}
 }
 

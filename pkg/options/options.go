@@ -19,6 +19,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/tilt-dev/restart-frontend/pkg/contract"
 )
 
 // ExitPolicy says what the supervisor does when the app exits by itself.
@@ -32,9 +34,9 @@ const (
 	ExitPolicyContinue ExitPolicy = "continue"
 )
 
-// Defaults of the options.
+// Defaults of the options. The trigger's is part of the image contract:
+// [contract.DefaultTrigger].
 const (
-	DefaultTrigger     = "/.restart-proc"
 	DefaultStopSignal  = sigTERM
 	DefaultStopTimeout = 5 * time.Second
 	// MinPoll is the shortest polling interval accepted.
@@ -70,7 +72,7 @@ type Config struct {
 // DefaultConfig returns the configuration used when no option is given.
 func DefaultConfig() Config {
 	return Config{
-		Trigger:     DefaultTrigger,
+		Trigger:     contract.DefaultTrigger,
 		ExitPolicy:  ExitPolicyExit,
 		StopSignal:  DefaultStopSignal,
 		StopTimeout: DefaultStopTimeout,
@@ -107,7 +109,7 @@ var options = []option{
 	{
 		name: "trigger", env: "RESTART_TRIGGER",
 		want:  "an absolute file path, e.g. /.restart-proc",
-		usage: "file whose change (write, touch, create, rename onto it) restarts the app; created 0666 if missing (default " + DefaultTrigger + ")",
+		usage: "file whose change (write, touch, create, rename onto it) restarts the app; created 0666 if missing (default " + contract.DefaultTrigger + ")",
 		set: func(c *Config, v string) error {
 			p, ok := cleanAbs(v)
 			if !ok || p == "/" {

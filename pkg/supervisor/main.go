@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/tilt-dev/restart-frontend/pkg/contract"
 	"github.com/tilt-dev/restart-frontend/pkg/options"
 )
 
@@ -115,7 +116,7 @@ func Usage() string {
                      [--ready=tcp:PORT]
       Restart the app of the supervisor running in this container. The
       trigger is --trigger, else $RESTART_TRIGGER, else the one of the
-      supervisor running as PID 1, else ` + options.DefaultTrigger + `.
+      supervisor running as PID 1, else ` + contract.DefaultTrigger + `.
       Without --wait it returns once the trigger is written.
       --wait[=TIMEOUT] waits until the new app has started and stayed up
       for --settle (default ` + DefaultSettle.String() + `), or with --ready=tcp:PORT until it
@@ -125,9 +126,9 @@ func Usage() string {
       app's code (128+N if killed by signal N, 126 or 127 if it could not
       be executed, 1 if it exited 0), 124 on timeout, 1 if no supervisor
       answers. The recommended live-update step, for Tilt:
-        run(['/.restart/supervisor', 'restart', '--wait'])
+        run(['` + contract.SupervisorPath + `', 'restart', '--wait'])
       and for Compose develop.watch (action: sync+exec):
-        exec: {command: [/.restart/supervisor, restart, --wait]}
+        exec: {command: [` + contract.SupervisorPath + `, restart, --wait]}
   supervisor version
   supervisor help
 

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/tilt-dev/restart-frontend/pkg/contract"
 	"github.com/tilt-dev/restart-frontend/pkg/options"
 )
 
@@ -69,7 +70,7 @@ func (c *command) spawn() (int, error) {
 	}
 	exe, argv := file, c.argv
 	if c.sockets {
-		exe, argv = selfExe, append([]string{"supervisor", shimCommand, file}, c.argv...)
+		exe, argv = selfExe, append([]string{contract.SupervisorName, shimCommand, file}, c.argv...)
 	}
 	attr := &syscall.ProcAttr{
 		Env:   c.env,

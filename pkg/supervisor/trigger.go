@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/tilt-dev/restart-frontend/pkg/contract"
 	"github.com/tilt-dev/restart-frontend/pkg/options"
 )
 
@@ -123,19 +124,19 @@ func triggerPath(flag string, env []string, readFile func(string) ([]byte, error
 	if found != "" {
 		return found, from, nil
 	}
-	return options.DefaultTrigger, "the default", nil
+	return contract.DefaultTrigger, "the default", nil
 }
 
 // supervisorTrigger reads the trigger of process pid if it is a supervisor
-// running an app: its argv[0] is named "supervisor", it runs no subcommand,
-// and its arguments parse.
+// running an app: its argv[0] is named [contract.SupervisorName], it runs no
+// subcommand, and its arguments parse.
 func supervisorTrigger(pid string, readFile func(string) ([]byte, error)) (string, bool) {
 	cmdline, err := readFile("/proc/" + pid + "/cmdline")
 	if err != nil || len(cmdline) == 0 {
 		return "", false
 	}
 	argv := strings.Split(strings.TrimSuffix(string(cmdline), "\x00"), "\x00")
-	if path.Base(argv[0]) != "supervisor" || (len(argv) > 1 && isSubcommand(argv[1])) {
+	if path.Base(argv[0]) != contract.SupervisorName || (len(argv) > 1 && isSubcommand(argv[1])) {
 		return "", false
 	}
 	var env []string

@@ -29,7 +29,7 @@ func FuzzImage(f *testing.F) {
 		img.Config.Entrypoint = words(entrypoint)
 		img.Config.Cmd = words(cmd)
 		img.Config.StopSignal = stopSignal
-		o, err := ParseBuildArgs(nil)
+		o, err := ParseOptions(nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -62,15 +62,18 @@ func FuzzImage(f *testing.F) {
 	})
 }
 
-// FuzzParseBuildArgs: no value panics, and accepted options render to flags
-// that the supervisor parses back to the same settings.
-func FuzzParseBuildArgs(f *testing.F) {
+// FuzzParseOptions: no name or value panics, an error speaks of build args, and
+// accepted options render to flags that the supervisor parses back to the
+// same settings.
+func FuzzParseOptions(f *testing.F) {
 	f.Add("RESTART_TRIGGER", "/tmp/x", "RESTART_STOP_TIMEOUT", "1s")
 	f.Add("RESTART_WATCH", "/a,/b,,/a/../c", "RESTART_STOP_SIGNAL", "rtmin+3")
 	f.Add("RESTART_PROCESS", "off", "RESTART_POLL", "10ms")
 	f.Add("RESTART_EXIT_POLICY", "Continue", "RESTART_QUIET", "1")
+	f.Add("RESTART_TOOLS", "on", "RESTART_TRIGGER", "/.restart/supervisor")
+	f.Add("RESTART_TRIGER", "/x", "NOT_OURS", "")
 	f.Fuzz(func(t *testing.T, k1, v1, k2, v2 string) {
-		o, err := ParseBuildArgs(map[string]string{"build-arg:" + k1: v1, "build-arg:" + k2: v2})
+		o, err := ParseOptions(map[string]string{k1: v1, k2: v2})
 		if err != nil {
 			if !strings.Contains(err.Error(), "RESTART_") {
 				t.Fatalf("error names no build arg: %v", err)

@@ -8,19 +8,17 @@ import (
 
 	"github.com/pkg/errors"
 
+	"github.com/tilt-dev/restart-frontend/pkg/contract"
 	"github.com/tilt-dev/restart-frontend/pkg/options"
 )
 
-// Build args. The supervisor's own settings share their names with its
-// environment variables (RESTART_TRIGGER, RESTART_STOP_TIMEOUT, ...), so a
-// value baked at build time can be overridden at run time by the same name.
+// The frontend's options, given as build args. The supervisor's own settings
+// share their names with its environment variables (RESTART_TRIGGER,
+// RESTART_STOP_TIMEOUT, ...), so a value baked at build time can be
+// overridden at run time by the same name.
 //
 // Don't forget to update the options table in README.md if you add one.
 const (
-	buildArgPrefix = "build-arg:"
-	// argPrefix is the namespace of this frontend's build args: a build arg
-	// in it that the frontend does not know is an error, not a silent typo.
-	argPrefix = "RESTART_"
 	// argProcess switches the frontend off: RESTART_PROCESS=off builds
 	// exactly what the upstream dockerfile frontend builds.
 	argProcess = "RESTART_PROCESS"
@@ -49,18 +47,20 @@ type Options struct {
 // Trigger is the absolute path of the trigger file.
 func (o Options) Trigger() string { return o.Supervisor.Trigger }
 
-// ParseBuildArgs reads the RESTART_* build args from a frontend's options
-// (keys "build-arg:NAME") and validates every value with the supervisor's own
-// rules, so a value that builds is a value the supervisor accepts.
-func ParseBuildArgs(opts map[string]string) (Options, error) {
+// ParseOptions reads the frontend's options from args, which maps each
+// option's name (RESTART_PROCESS, RESTART_TRIGGER, ...) to its value, and
+// validates every value with the supervisor's own rules, so a value that
+// builds is a value the supervisor accepts. A name it does not know is an
+// error, not a silent typo.
+//
+// Example:
+//
+//	o, err := ParseOptions(map[string]string{"RESTART_TRIGGER": "/tmp/restart"})
+func ParseOptions(args map[string]string) (Options, error) {
 	o := Options{Enabled: true}
 	var env []string
 	var unknown []string
-	for key, value := range opts {
-		name, ok := strings.CutPrefix(key, buildArgPrefix)
-		if !ok || !strings.HasPrefix(name, argPrefix) {
-			continue
-		}
+	for name, value := range args {
 		switch {
 		case name == argProcess || name == argTools:
 			on, err := parseSwitch(value, name == argProcess)
@@ -82,17 +82,17 @@ func ParseBuildArgs(opts map[string]string) (Options, error) {
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
 		return o, errors.Errorf("unknown build arg %s: build args starting with %s are this frontend's options; known ones are %s",
-			strings.Join(unknown, ", "), argPrefix, strings.Join(knownArgs(), ", "))
+			strings.Join(unknown, ", "), options.EnvPrefix, strings.Join(knownArgs(), ", "))
 	}
 	cfg, _, err := options.ParseConfig(nil, env)
 	if err != nil {
 		return o, errors.Wrap(err, "invalid build arg")
 	}
-	if t := cfg.Trigger; t == SupervisorDir || strings.HasPrefix(t, SupervisorDir+"/") {
+	if t := cfg.Trigger; t == contract.SupervisorDir || strings.HasPrefix(t, contract.SupervisorDir+"/") {
 		// The trigger is copied in after the supervisor: it would replace
 		// the binary with an empty file every user can write.
 		return o, errors.Errorf("invalid build arg %s=%q: %s holds the supervisor; give a path outside it, e.g. %s",
-			argTrigger, opts[buildArgPrefix+argTrigger], SupervisorDir, options.DefaultTrigger)
+			argTrigger, args[argTrigger], contract.SupervisorDir, contract.DefaultTrigger)
 	}
 	o.Supervisor = cfg
 	return o, nil

@@ -12,9 +12,10 @@
 //	Cmd:        <original Cmd...>
 //
 // so `docker run IMAGE args` and Kubernetes `args:` still replace CMD only.
-// Labels under [LabelPrefix] record what was done, for tools that inspect the
-// image. Everything else in the config (Env, User, WorkingDir, ExposedPorts,
-// Volumes, Healthcheck, StopSignal, Shell, OnBuild, ...) is left untouched.
+// Labels under [contract.LabelPrefix] record what was done, for tools that
+// inspect the image. Everything else in the config (Env, User, WorkingDir,
+// ExposedPorts, Volumes, Healthcheck, StopSignal, Shell, OnBuild, ...) is left
+// untouched.
 //
 // An image that was already wrapped (a base image built with this frontend,
 // or a build forwarded through the frontend twice) is unwrapped first, so an
@@ -27,30 +28,8 @@ import (
 
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	"github.com/pkg/errors"
-)
 
-const (
-	// SupervisorDir is the folder the appended layer adds to the image.
-	SupervisorDir = "/.restart"
-	// SupervisorPath is where the supervisor binary lives in the image.
-	SupervisorPath = SupervisorDir + "/supervisor"
-	// ToolsPath is where RESTART_TOOLS=on puts the tar and rm multi-call
-	// binary.
-	ToolsPath = SupervisorDir + "/tools"
-
-	// LabelPrefix namespaces every label this frontend sets.
-	LabelPrefix = "dev.tilt.restart-frontend."
-	// LabelVersion records the frontend version that wrapped the image.
-	LabelVersion = LabelPrefix + "version"
-	// LabelSupervisor records the supervisor's path, e.g. for
-	// `docker exec CONTAINER <path> restart`.
-	LabelSupervisor = LabelPrefix + "supervisor"
-	// LabelTrigger records the trigger file's path.
-	LabelTrigger = LabelPrefix + "trigger"
-	// LabelEntrypoint records the original ENTRYPOINT as a JSON array.
-	LabelEntrypoint = LabelPrefix + "entrypoint"
-	// LabelCmd records the original CMD as a JSON array.
-	LabelCmd = LabelPrefix + "cmd"
+	"github.com/tilt-dev/restart-frontend/pkg/contract"
 )
 
 // argsSeparator ends the supervisor's options; the app's argv follows it.
@@ -70,16 +49,16 @@ func Image(img dockerspec.DockerOCIImage, o Options, version string) (dockerspec
 	if err != nil {
 		return out, err
 	}
-	cfg.Entrypoint = slices.Concat([]string{SupervisorPath}, flags, []string{argsSeparator}, entrypoint)
+	cfg.Entrypoint = slices.Concat([]string{contract.SupervisorPath}, flags, []string{argsSeparator}, entrypoint)
 
 	if cfg.Labels == nil {
 		cfg.Labels = map[string]string{}
 	}
-	cfg.Labels[LabelVersion] = version
-	cfg.Labels[LabelSupervisor] = SupervisorPath
-	cfg.Labels[LabelTrigger] = o.Trigger()
-	cfg.Labels[LabelEntrypoint] = jsonArray(entrypoint)
-	cfg.Labels[LabelCmd] = jsonArray(cfg.Cmd)
+	cfg.Labels[contract.LabelVersion] = version
+	cfg.Labels[contract.LabelSupervisor] = contract.SupervisorPath
+	cfg.Labels[contract.LabelTrigger] = o.Trigger()
+	cfg.Labels[contract.LabelEntrypoint] = jsonArray(entrypoint)
+	cfg.Labels[contract.LabelCmd] = jsonArray(cfg.Cmd)
 	return out, nil
 }
 
@@ -87,7 +66,7 @@ func Image(img dockerspec.DockerOCIImage, o Options, version string) (dockerspec
 // wrapped, and whether it was wrapped at all. An entrypoint that does not
 // start with the supervisor is returned as it is.
 func Unwrap(entrypoint []string) ([]string, bool) {
-	if len(entrypoint) == 0 || entrypoint[0] != SupervisorPath {
+	if len(entrypoint) == 0 || entrypoint[0] != contract.SupervisorPath {
 		return entrypoint, false
 	}
 	i := slices.Index(entrypoint, argsSeparator)

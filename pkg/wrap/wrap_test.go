@@ -10,11 +10,13 @@ import (
 
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/tilt-dev/restart-frontend/pkg/contract"
 )
 
 func defaults(t *testing.T) Options {
 	t.Helper()
-	o, err := ParseBuildArgs(nil)
+	o, err := ParseOptions(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +27,7 @@ func defaults(t *testing.T) Options {
 // the supervisor's options before it.
 func appArgs(t *testing.T, entrypoint []string) (flags, app []string) {
 	t.Helper()
-	if len(entrypoint) == 0 || entrypoint[0] != SupervisorPath {
+	if len(entrypoint) == 0 || entrypoint[0] != contract.SupervisorPath {
 		t.Fatalf("entrypoint %q does not start with the supervisor", entrypoint)
 	}
 	i := slices.Index(entrypoint, "--")
@@ -67,8 +69,8 @@ func TestImageKeepsTheCommand(t *testing.T) {
 				t.Errorf("cmd = %q, want %q unchanged", out.Config.Cmd, tc.cmd)
 			}
 			var gotEP, gotCmd []string
-			mustUnmarshal(t, out.Config.Labels[LabelEntrypoint], &gotEP)
-			mustUnmarshal(t, out.Config.Labels[LabelCmd], &gotCmd)
+			mustUnmarshal(t, out.Config.Labels[contract.LabelEntrypoint], &gotEP)
+			mustUnmarshal(t, out.Config.Labels[contract.LabelCmd], &gotCmd)
 			if !slices.Equal(gotEP, tc.entrypoint) || !slices.Equal(gotCmd, tc.cmd) {
 				t.Errorf("labels record %q %q, want %q %q", gotEP, gotCmd, tc.entrypoint, tc.cmd)
 			}
@@ -88,7 +90,7 @@ func TestImageWrapsOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, err := ParseBuildArgs(map[string]string{"build-arg:RESTART_TRIGGER": "/tmp/again"})
+	o, err := ParseOptions(map[string]string{"RESTART_TRIGGER": "/tmp/again"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +105,7 @@ func TestImageWrapsOnce(t *testing.T) {
 	if !slices.Contains(flags, "--trigger=/tmp/again") {
 		t.Errorf("rewrapping did not refresh the options: %q", flags)
 	}
-	if twice.Config.Labels[LabelVersion] != "v2" || twice.Config.Labels[LabelEntrypoint] != `["/app"]` {
+	if twice.Config.Labels[contract.LabelVersion] != "v2" || twice.Config.Labels[contract.LabelEntrypoint] != `["/app"]` {
 		t.Errorf("labels = %v", twice.Config.Labels)
 	}
 }
@@ -146,7 +148,7 @@ func TestImageLeavesTheRestAlone(t *testing.T) {
 	if !reflect.DeepEqual(out, want) {
 		t.Errorf("config changed beyond the entrypoint:\n got %+v\nwant %+v", out, want)
 	}
-	for _, k := range []string{LabelVersion, LabelSupervisor, LabelTrigger, LabelEntrypoint, LabelCmd} {
+	for _, k := range []string{contract.LabelVersion, contract.LabelSupervisor, contract.LabelTrigger, contract.LabelEntrypoint, contract.LabelCmd} {
 		if out.Config.Labels[k] == "" {
 			t.Errorf("label %s missing", k)
 		}
@@ -164,11 +166,11 @@ func TestImageStopSignal(t *testing.T) {
 		{"no STOPSIGNAL means SIGTERM", nil, "", "--stop-signal=SIGTERM", false},
 		{"the image's STOPSIGNAL is used", nil, "SIGINT", "--stop-signal=SIGINT", false},
 		{"a number in STOPSIGNAL is understood", nil, "3", "--stop-signal=SIGQUIT", false},
-		{"the build arg wins over STOPSIGNAL", map[string]string{"build-arg:RESTART_STOP_SIGNAL": "SIGUSR1"}, "SIGINT", "--stop-signal=SIGUSR1", false},
+		{"the build arg wins over STOPSIGNAL", map[string]string{"RESTART_STOP_SIGNAL": "SIGUSR1"}, "SIGINT", "--stop-signal=SIGUSR1", false},
 		{"an unknown STOPSIGNAL is an error", nil, "SIGNOPE", "", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			o, err := ParseBuildArgs(tc.args)
+			o, err := ParseOptions(tc.args)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -199,10 +201,10 @@ func TestUnwrap(t *testing.T) {
 		want        []string
 		wantWrapped bool
 	}{
-		{"ours", []string{SupervisorPath, "--trigger=/x", "--", "/app", "a"}, []string{"/app", "a"}, true},
-		{"ours with no app entrypoint", []string{SupervisorPath, "--"}, []string{}, true},
+		{"ours", []string{contract.SupervisorPath, "--trigger=/x", "--", "/app", "a"}, []string{"/app", "a"}, true},
+		{"ours with no app entrypoint", []string{contract.SupervisorPath, "--"}, []string{}, true},
 		{"someone else's", []string{"/app", "--", "x"}, []string{"/app", "--", "x"}, false},
-		{"the supervisor path without a separator", []string{SupervisorPath, "version"}, []string{SupervisorPath, "version"}, false},
+		{"the supervisor path without a separator", []string{contract.SupervisorPath, "version"}, []string{contract.SupervisorPath, "version"}, false},
 		{"nothing", nil, nil, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -221,9 +223,57 @@ func mustUnmarshal(t *testing.T, s string, v any) {
 	}
 }
 
+func TestParseOptions(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		args      map[string]string
+		want      func(Options) bool
+		wantError string
+	}{
+		{"none: enabled, no tools, the default trigger", nil,
+			func(o Options) bool {
+				return o.Enabled && !o.Tools && o.Trigger() == contract.DefaultTrigger && !o.StopSignalSet
+			}, ""},
+		{"RESTART_PROCESS=off disables", map[string]string{"RESTART_PROCESS": "off"},
+			func(o Options) bool { return !o.Enabled }, ""},
+		{"RESTART_PROCESS empty keeps the default", map[string]string{"RESTART_PROCESS": ""},
+			func(o Options) bool { return o.Enabled }, ""},
+		{"RESTART_TOOLS=ON adds tools", map[string]string{"RESTART_TOOLS": "ON"},
+			func(o Options) bool { return o.Tools }, ""},
+		{"RESTART_TOOLS=0 adds none", map[string]string{"RESTART_TOOLS": "0"},
+			func(o Options) bool { return !o.Tools }, ""},
+		{"a supervisor setting is validated and kept", map[string]string{"RESTART_TRIGGER": "/tmp//t", "RESTART_STOP_SIGNAL": "INT"},
+			func(o Options) bool { return o.Trigger() == "/tmp/t" && o.StopSignalSet }, ""},
+		{"an empty RESTART_STOP_SIGNAL leaves STOPSIGNAL in charge", map[string]string{"RESTART_STOP_SIGNAL": ""},
+			func(o Options) bool { return !o.StopSignalSet }, ""},
+		{"a switch that is neither on nor off", map[string]string{"RESTART_TOOLS": "yes"}, nil,
+			`invalid build arg RESTART_TOOLS="yes": want on or off`},
+		{"a bad supervisor setting", map[string]string{"RESTART_STOP_TIMEOUT": "soon"}, nil,
+			"RESTART_STOP_TIMEOUT"},
+		{"unknown names, sorted, with the known ones", map[string]string{"RESTART_TRIGER": "/x", "RESTART_A": ""}, nil,
+			"unknown build arg RESTART_A, RESTART_TRIGER: build args starting with RESTART_ are this frontend's options; known ones are RESTART_PROCESS, RESTART_TOOLS, RESTART_TRIGGER"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o, err := ParseOptions(tc.args)
+			if tc.wantError != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantError) {
+					t.Fatalf("ParseOptions(%v) = %v, want an error with %q", tc.args, err, tc.wantError)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tc.want(o) {
+				t.Errorf("ParseOptions(%v) = %+v", tc.args, o)
+			}
+		})
+	}
+}
+
 func TestTriggerMayNotReplaceTheSupervisor(t *testing.T) {
 	for _, trigger := range []string{"/.restart", "/.restart/supervisor", "/.restart/tools", "/.restart/x/../supervisor"} {
-		_, err := ParseBuildArgs(map[string]string{"build-arg:RESTART_TRIGGER": trigger})
+		_, err := ParseOptions(map[string]string{"RESTART_TRIGGER": trigger})
 		if err == nil || !strings.Contains(err.Error(), "holds the supervisor") {
 			t.Errorf("RESTART_TRIGGER=%s: error %v, want one saying /.restart holds the supervisor", trigger, err)
 		}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tilt-dev/restart-frontend/pkg/contract"
 	"github.com/tilt-dev/restart-frontend/pkg/wrap"
 	"github.com/tilt-dev/restart-frontend/test/rigtest"
 )
@@ -40,7 +41,7 @@ func testBuildxDockerDriverLoad(t *testing.T) {
 	run(t, nil, "docker", "buildx", "build", "--builder", "default", "--load", "-t", image, rigtest.CopyExample(t, "hello"))
 	c := runContainer(t, image)
 	c.waitLog("version 1", 1)
-	if path := c.inspect("{{.Path}}"); path != wrap.SupervisorPath {
+	if path := c.inspect("{{.Path}}"); path != contract.SupervisorPath {
 		t.Errorf("the container runs %s, want the supervisor", path)
 	}
 }
@@ -73,7 +74,7 @@ func testMultiPlatformSupervisors(t *testing.T) {
 	for platform, want := range map[string]elf.Machine{"linux/amd64": elf.EM_X86_64, "linux/arm64": elf.EM_AARCH64} {
 		id := strings.TrimSpace(run(t, nil, "docker", "create", "--platform", platform, image))
 		t.Cleanup(func() { _, _ = tryRunOn(daemonOf(t), nil, "docker", "rm", "-f", id) })
-		for _, file := range []string{wrap.SupervisorPath, "/counter"} {
+		for _, file := range []string{contract.SupervisorPath, "/counter"} {
 			if got := archiveELFMachine(t, []byte(run(t, nil, "docker", "cp", id+":"+file, "-"))); got != want {
 				t.Errorf("%s of the %s image is built for %s, want %s", file, platform, got, want)
 			}
@@ -131,7 +132,7 @@ func testProvenanceThroughDocker(t *testing.T) {
 		t.Fatalf("index has images %v and attestations %v; want one of each", images, attestations)
 	}
 	config := run(t, nil, "crane", "config", "--insecure", image+"@"+images[0])
-	if !strings.Contains(config, wrap.SupervisorPath) {
+	if !strings.Contains(config, contract.SupervisorPath) {
 		t.Errorf("the attested image is not the wrapped one: %s", config)
 	}
 
@@ -204,15 +205,15 @@ func testSupervisorLayerSharedInTheStore(t *testing.T) {
 		t.Errorf("Cmd = %q, want the image's CMD /a", got)
 	}
 	for label, want := range map[string]string{
-		wrap.LabelSupervisor: wrap.SupervisorPath, wrap.LabelTrigger: "/.restart-proc",
-		wrap.LabelEntrypoint: `["cat"]`, wrap.LabelCmd: `["/a"]`,
+		contract.LabelSupervisor: contract.SupervisorPath, contract.LabelTrigger: "/.restart-proc",
+		contract.LabelEntrypoint: `["cat"]`, contract.LabelCmd: `["/a"]`,
 	} {
 		if got := cfg.Labels[label]; got != want {
 			t.Errorf("label %s = %q, want %q", label, got, want)
 		}
 	}
-	if cfg.Labels[wrap.LabelVersion] == "" {
-		t.Errorf("no label %s in %v", wrap.LabelVersion, cfg.Labels)
+	if cfg.Labels[contract.LabelVersion] == "" {
+		t.Errorf("no label %s in %v", contract.LabelVersion, cfg.Labels)
 	}
 }
 

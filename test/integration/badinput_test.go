@@ -15,6 +15,7 @@ import (
 	"github.com/moby/buildkit/solver/errdefs"
 	fstypes "github.com/tonistiigi/fsutil/types"
 
+	"github.com/tilt-dev/restart-frontend/pkg/contract"
 	"github.com/tilt-dev/restart-frontend/pkg/wrap"
 )
 
@@ -117,15 +118,15 @@ func TestUnsupportedPlatforms(t *testing.T) {
 		t.Parallel()
 		b := newBuild(t, df).withFile("app", "x").withAttr("platform", "linux/amd64,windows/amd64,linux/loong64")
 		b.mustRun(func(b *build) {
-			if ep := b.image("linux/amd64").Config.Entrypoint; len(ep) == 0 || ep[0] != wrap.SupervisorPath {
+			if ep := b.image("linux/amd64").Config.Entrypoint; len(ep) == 0 || ep[0] != contract.SupervisorPath {
 				t.Errorf("linux/amd64: entrypoint = %q, want the supervisor's", ep)
 			}
 			for _, id := range []string{"windows/amd64", "linux/loong64"} {
 				if ep := b.image(id).Config.Entrypoint; !slices.Equal(ep, []string{"/app"}) {
 					t.Errorf("%s: entrypoint = %q, want upstream's [/app]", id, ep)
 				}
-				if st := b.stat(id, wrap.SupervisorPath); st != nil {
-					t.Errorf("%s: has %s", id, wrap.SupervisorPath)
+				if st := b.stat(id, contract.SupervisorPath); st != nil {
+					t.Errorf("%s: has %s", id, contract.SupervisorPath)
 				}
 			}
 		})
@@ -293,9 +294,9 @@ func TestAppendedFilesAreRootsAndReadOnly(t *testing.T) {
 				perm os.FileMode
 				dir  bool
 			}{
-				{wrap.SupervisorDir, 0o755, true},
-				{wrap.SupervisorPath, 0o755, false},
-				{wrap.ToolsPath, 0o755, false},
+				{contract.SupervisorDir, 0o755, true},
+				{contract.SupervisorPath, 0o755, false},
+				{contract.ToolsPath, 0o755, false},
 				{"/tmp", 0o755, true},
 				{"/tmp/restart", 0o755, true},
 				{"/tmp/restart/trigger", 0o666, false},
@@ -315,8 +316,8 @@ func TestAppendedFilesAreRootsAndReadOnly(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, name := range []string{"tar", "rm"} {
-				if !slices.ContainsFunc(entries, func(e *fstypes.Stat) bool { return e.Path == name && e.Linkname == wrap.ToolsPath }) {
-					t.Errorf("/usr/local/bin/%s is not a link to %s: %v", name, wrap.ToolsPath, entries)
+				if !slices.ContainsFunc(entries, func(e *fstypes.Stat) bool { return e.Path == name && e.Linkname == contract.ToolsPath }) {
+					t.Errorf("/usr/local/bin/%s is not a link to %s: %v", name, contract.ToolsPath, entries)
 				}
 			}
 		})

@@ -13,7 +13,7 @@ import (
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/tilt-dev/restart-frontend/pkg/wrap"
+	"github.com/tilt-dev/restart-frontend/pkg/contract"
 )
 
 // epoch pins every timestamp, so equal inputs give equal digests.
@@ -86,19 +86,19 @@ func TestSupervisorFolderIsDatedByTheEpoch(t *testing.T) {
 				b.withBuildArg("SOURCE_DATE_EPOCH", epoch)
 			}
 			b.mustRun(func(b *build) {
-				for _, p := range []string{wrap.SupervisorDir, wrap.SupervisorPath} {
+				for _, p := range []string{contract.SupervisorDir, contract.SupervisorPath} {
 					if st := b.stat("", p); st == nil {
 						t.Errorf("%s is missing", p)
 					} else if got := time.Unix(0, st.ModTime); !got.Equal(want) {
 						t.Errorf("%s is dated %s, want %s", p, got.UTC(), want.UTC())
 					}
 				}
-				entries, err := b.ref("").ReadDir(b.ctx, gwclient.ReadDirRequest{Path: wrap.SupervisorDir})
+				entries, err := b.ref("").ReadDir(b.ctx, gwclient.ReadDirRequest{Path: contract.SupervisorDir})
 				if err != nil {
 					t.Fatal(err)
 				}
-				if len(entries) != 1 || entries[0].Path != path.Base(wrap.SupervisorPath) {
-					t.Errorf("%s holds %v, want the supervisor alone", wrap.SupervisorDir, entries)
+				if len(entries) != 1 || entries[0].Path != path.Base(contract.SupervisorPath) {
+					t.Errorf("%s holds %v, want the supervisor alone", contract.SupervisorDir, entries)
 				}
 			})
 		})

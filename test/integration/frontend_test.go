@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tilt-dev/restart-frontend/pkg/wrap"
+	"github.com/tilt-dev/restart-frontend/pkg/contract"
 )
 
 const helloDockerfile = `FROM busybox
@@ -23,7 +23,7 @@ func TestWrapsTheImage(t *testing.T) {
 	newBuild(t, helloDockerfile).mustRun(func(b *build) {
 		img := b.image("")
 		ep, cmd := img.Config.Entrypoint, img.Config.Cmd
-		if len(ep) < 3 || ep[0] != wrap.SupervisorPath || !slices.Equal(ep[len(ep)-2:], []string{"--", "/bin/echo"}) {
+		if len(ep) < 3 || ep[0] != contract.SupervisorPath || !slices.Equal(ep[len(ep)-2:], []string{"--", "/bin/echo"}) {
 			t.Errorf("entrypoint = %q, want the supervisor, its options, -- and /bin/echo", ep)
 		}
 		if !slices.Equal(cmd, []string{"hello"}) {
@@ -32,13 +32,13 @@ func TestWrapsTheImage(t *testing.T) {
 		if img.Config.User != "nobody" || img.Config.WorkingDir != "/srv" || !slices.Contains(img.Config.Env, "GREETING=hello") {
 			t.Errorf("user %q, workdir %q, env %q changed", img.Config.User, img.Config.WorkingDir, img.Config.Env)
 		}
-		if got := img.Config.Labels[wrap.LabelTrigger]; got != "/.restart-proc" {
+		if got := img.Config.Labels[contract.LabelTrigger]; got != "/.restart-proc" {
 			t.Errorf("trigger label = %q", got)
 		}
 
-		b.checkFile("", wrap.SupervisorPath, 0o755, 0)
+		b.checkFile("", contract.SupervisorPath, 0o755, 0)
 		b.checkFile("", "/.restart-proc", 0o666, 0)
-		if m := b.elfMachine("", wrap.SupervisorPath); m != elf.EM_X86_64 {
+		if m := b.elfMachine("", contract.SupervisorPath); m != elf.EM_X86_64 {
 			t.Errorf("supervisor is built for %s, want %s", m, elf.EM_X86_64)
 		}
 	})
@@ -69,10 +69,10 @@ func TestEachPlatformGetsItsOwnSupervisor(t *testing.T) {
 				t.Fatalf("platforms = %q, want %d", got, len(want))
 			}
 			for _, id := range got {
-				if m := b.elfMachine(id, wrap.SupervisorPath); m != want[id] {
+				if m := b.elfMachine(id, contract.SupervisorPath); m != want[id] {
 					t.Errorf("%s: supervisor is built for %s, want %s", id, m, want[id])
 				}
-				if ep := b.image(id).Config.Entrypoint; ep[0] != wrap.SupervisorPath || ep[len(ep)-1] != "/app" {
+				if ep := b.image(id).Config.Entrypoint; ep[0] != contract.SupervisorPath || ep[len(ep)-1] != "/app" {
 					t.Errorf("%s: entrypoint = %q", id, ep)
 				}
 				b.checkFile(id, "/.restart-proc", 0o666, 0)
@@ -87,11 +87,11 @@ func TestOffBuildsWhatUpstreamBuilds(t *testing.T) {
 		if !slices.Equal(img.Config.Entrypoint, []string{"/bin/echo"}) {
 			t.Errorf("entrypoint = %q, want [/bin/echo]", img.Config.Entrypoint)
 		}
-		if _, ok := img.Config.Labels[wrap.LabelVersion]; ok {
+		if _, ok := img.Config.Labels[contract.LabelVersion]; ok {
 			t.Error("labels were added")
 		}
-		if st := b.stat("", wrap.SupervisorDir); st != nil {
-			t.Errorf("%s exists", wrap.SupervisorDir)
+		if st := b.stat("", contract.SupervisorDir); st != nil {
+			t.Errorf("%s exists", contract.SupervisorDir)
 		}
 	})
 }
@@ -104,7 +104,7 @@ func TestTriggerInStickyTmp(t *testing.T) {
 			t.Errorf("/tmp lost its mode: %v", st)
 		}
 		b.checkFile("", "/tmp/restart/now", 0o666, 0)
-		if got := b.image("").Config.Labels[wrap.LabelTrigger]; got != "/tmp/restart/now" {
+		if got := b.image("").Config.Labels[contract.LabelTrigger]; got != "/tmp/restart/now" {
 			t.Errorf("trigger label = %q", got)
 		}
 	})

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/tilt-dev/restart-frontend/pkg/wrap"
+	"github.com/tilt-dev/restart-frontend/pkg/contract"
 )
 
 // TestForwardedThroughSyntaxWrapsOnce runs the frontend in-process on a
@@ -44,14 +44,14 @@ func TestBaseImageBuiltWithTheFrontendIsRewrapped(t *testing.T) {
 		if !slices.Equal(img.Config.Cmd, []string{"again"}) {
 			t.Errorf("cmd = %q", img.Config.Cmd)
 		}
-		b.checkFile("", wrap.SupervisorPath, 0o755, 0)
+		b.checkFile("", contract.SupervisorPath, 0o755, 0)
 	})
 }
 
 func countSupervisors(entrypoint []string) int {
 	n := 0
 	for _, a := range entrypoint {
-		if a == wrap.SupervisorPath {
+		if a == contract.SupervisorPath {
 			n++
 		}
 	}

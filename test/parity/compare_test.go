@@ -11,7 +11,7 @@ import (
 
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/tilt-dev/restart-frontend/pkg/options"
+	"github.com/tilt-dev/restart-frontend/pkg/contract"
 	"github.com/tilt-dev/restart-frontend/pkg/wrap"
 )
 
@@ -23,7 +23,7 @@ type onOptions struct {
 }
 
 func optionsOf(args []string) onOptions {
-	o := onOptions{trigger: options.DefaultTrigger}
+	o := onOptions{trigger: contract.DefaultTrigger}
 	for _, a := range args {
 		switch k, v, _ := strings.Cut(a, "="); k {
 		case "RESTART_TRIGGER":
@@ -62,7 +62,7 @@ func compare(t *testing.T, id string, up, ours image, o onOptions) {
 // appended files go into may have a new modification time, nothing else.
 func compareFiles(up, ours map[string]file, o onOptions) []string {
 	appended := func(p string) bool {
-		if p == wrap.SupervisorDir || strings.HasPrefix(p, wrap.SupervisorDir+"/") || p == o.trigger {
+		if p == contract.SupervisorDir || strings.HasPrefix(p, contract.SupervisorDir+"/") || p == o.trigger {
 			return true
 		}
 		// RESTART_TOOLS=on links tar and rm where the image's PATH has
@@ -100,7 +100,7 @@ func compareFiles(up, ours map[string]file, o onOptions) []string {
 			diffs = append(diffs, fmt.Sprintf("%s was added: %+v", p, ours[p]))
 		}
 	}
-	for _, p := range []string{wrap.SupervisorPath, o.trigger} {
+	for _, p := range []string{contract.SupervisorPath, o.trigger} {
 		if _, ok := ours[p]; !ok {
 			diffs = append(diffs, p+" was not appended")
 		}
@@ -110,7 +110,7 @@ func compareFiles(up, ours map[string]file, o onOptions) []string {
 
 // compareConfigs lists the differences between the image configs but the
 // Entrypoint (ours must unwrap to upstream's), the labels under
-// wrap.LabelPrefix (added, never replacing one of upstream's), and the diff
+// contract.LabelPrefix (added, never replacing one of upstream's), and the diff
 // ids and history entries of the added layers.
 func compareConfigs(up, ours map[string]any, added int) []string {
 	up, ours = deepCopy(up), deepCopy(ours)
@@ -127,7 +127,7 @@ func compareConfigs(up, ours map[string]any, added int) []string {
 	ul, ol := object(uc["Labels"]), object(oc["Labels"])
 	n := 0
 	for k := range ol {
-		if strings.HasPrefix(k, wrap.LabelPrefix) {
+		if strings.HasPrefix(k, contract.LabelPrefix) {
 			if _, clash := ul[k]; clash {
 				diffs = append(diffs, fmt.Sprintf("label %s of the upstream image was replaced", k))
 			}
@@ -136,7 +136,7 @@ func compareConfigs(up, ours map[string]any, added int) []string {
 		}
 	}
 	if n == 0 {
-		diffs = append(diffs, "no "+wrap.LabelPrefix+"* labels were added")
+		diffs = append(diffs, "no "+contract.LabelPrefix+"* labels were added")
 	}
 	if len(ol) == 0 {
 		delete(oc, "Labels")

@@ -1,5 +1,5 @@
 // Package release tests `make release` (hack/release) on the rig: a release
-// into the rig's registry holds every platform of pkg/llb.Platforms with its
+// into the rig's registry holds every platform of pkg/contract.Platforms with its
 // provenance and OCI annotations under the semver tags, serves
 // `# syntax=tiltdev/restart-frontend:MAJOR`, and gives the same images when
 // made again with no cache; a bad VERSION fails before anything is built.
@@ -25,8 +25,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/tilt-dev/restart-frontend/pkg/llb"
-	"github.com/tilt-dev/restart-frontend/pkg/wrap"
+	"github.com/tilt-dev/restart-frontend/pkg/contract"
 	"github.com/tilt-dev/restart-frontend/test/imagediff"
 	"github.com/tilt-dev/restart-frontend/test/rigtest"
 )
@@ -100,7 +99,7 @@ func TestRelease(t *testing.T) {
 		checkAnnotations(t, p, readManifest(t, image+"@"+m.Digest.String()).Annotations, want)
 	}
 	slices.Sort(got)
-	if all := slices.Sorted(slices.Values(llb.Platforms)); !slices.Equal(got, all) {
+	if all := slices.Sorted(slices.Values(contract.Platforms)); !slices.Equal(got, all) {
 		t.Errorf("the release has the platforms %v, want %v", got, all)
 	}
 	for p, m := range images {
@@ -122,7 +121,7 @@ func TestRelease(t *testing.T) {
 		if err := json.Unmarshal([]byte(run(t, "crane", "config", built)), &cfg); err != nil {
 			t.Fatal(err)
 		}
-		if v := cfg.Config.Labels[wrap.LabelVersion]; v != testVersion {
+		if v := cfg.Config.Labels[contract.LabelVersion]; v != testVersion {
 			t.Errorf("built with # syntax=tiltdev/restart-frontend:%s, the image says frontend %q, want %s", testMajor, v, testVersion)
 		}
 	})
