@@ -34,11 +34,11 @@ import (
 // compiled on the host (local_resource), the image's dev target takes it,
 // and a live update syncs a new build/app to /app/app and writes the trigger
 // with a shell, as the image's non-root user.
-func testExampleGoServer(t *testing.T) {
+func testExampleGoServer(t *testing.T, d *daemon) {
 	t.Parallel()
 	dir := rigtest.CopyExample(t, "go-server")
 	goBuild(t, dir, "build/app")
-	c := runContainer(t, buildImage(t, "docker", dir, "example-go-server", buildOptions{target: "dev"}))
+	c := d.runContainer(t, d.buildImage(t, "docker", dir, "example-go-server", buildOptions{target: "dev"}))
 	out := c.follow()
 	v1 := rigtest.PidIn(t, out.Wait("go-server v1 pid "))
 	out.Wait(`serving "hello" on`)
@@ -75,7 +75,7 @@ func testExampleGoServer(t *testing.T) {
 		t.Errorf("/app/app in the container is not the synced build/app")
 	}
 
-	run(t, nil, "docker", "stop", c.id)
+	d.run(t, nil, "docker", "stop", c.id)
 	out.Wait("go-server v2 pid " + v2 + ": shut down cleanly")
 	if code := c.inspect("{{.State.ExitCode}}"); code != "0" {
 		t.Errorf("exit code after docker stop = %s, want the server's own 0", code)
@@ -86,10 +86,10 @@ func testExampleGoServer(t *testing.T) {
 // a changed script and message file are synced, a deleted message is
 // removed with rm -rf, and the trigger restarts both the shell and the
 // script it runs.
-func testExampleShell(t *testing.T) {
+func testExampleShell(t *testing.T, d *daemon) {
 	t.Parallel()
 	dir := rigtest.CopyExample(t, "shell")
-	c := runContainer(t, build(t, "docker", dir, "example-shell"))
+	c := d.runContainer(t, d.build(t, "docker", dir, "example-shell"))
 	out := c.follow()
 	out.Wait("ticker version 1, pid ")
 	out.Wait("message old: ")
@@ -121,7 +121,7 @@ func testExampleShell(t *testing.T) {
 	if got := string(c.readFile("/app/messages/new.txt")); got != "synced by the live update\n" {
 		t.Errorf("/app/messages/new.txt = %q", got)
 	}
-	if _, err := tryRunOn(c.d, nil, "docker", "exec", c.id, "test", "!", "-e", "/app/messages/old.txt"); err != nil {
+	if _, err := c.d.tryRun(nil, "docker", "exec", c.id, "test", "!", "-e", "/app/messages/old.txt"); err != nil {
 		t.Errorf("/app/messages/old.txt is still in the container: %v", err)
 	}
 }
@@ -131,10 +131,10 @@ func testExampleShell(t *testing.T) {
 // sync alone. A change restarts the interpreter on the new source; a change
 // that makes the app crash leaves the container up, and the fix starts the
 // app again.
-func testExamplePython(t *testing.T) {
+func testExamplePython(t *testing.T, d *daemon) {
 	t.Parallel()
 	dir := rigtest.CopyExample(t, "python")
-	c := runContainer(t, build(t, "docker", dir, "example-python", "RESTART_WATCH=/app", "RESTART_EXIT_POLICY=continue"))
+	c := d.runContainer(t, d.build(t, "docker", dir, "example-python", "RESTART_WATCH=/app", "RESTART_EXIT_POLICY=continue"))
 	out := c.follow()
 	out.Wait("python v1 pid ")
 	first, old := c.state(), c.appProcs()
@@ -178,7 +178,7 @@ func testExamplePython(t *testing.T) {
 		t.Errorf("/app/greeting.py in the container = %q, want the synced %q", got, want)
 	}
 
-	run(t, nil, "docker", "stop", c.id)
+	d.run(t, nil, "docker", "stop", c.id)
 	if code := c.inspect("{{.State.ExitCode}}"); code != "0" {
 		t.Errorf("exit code after docker stop = %s, want the app's own 0", code)
 	}
@@ -188,20 +188,20 @@ func testExamplePython(t *testing.T) {
 // nothing but the binary: no tar for Tilt's sync, so the new binary goes in
 // with `docker cp` (the daemon writes it), and the trigger is the list-form
 // run step that needs no shell.
-func testExampleScratch(t *testing.T) {
+func testExampleScratch(t *testing.T, d *daemon) {
 	t.Parallel()
 	dir := rigtest.CopyExample(t, "scratch")
-	c := runContainer(t, build(t, "docker", dir, "example-scratch"))
+	c := d.runContainer(t, d.build(t, "docker", dir, "example-scratch"))
 	out := c.follow()
 	out.Wait("counter v1: pid ")
 	first, old := c.state(), c.appProcs()
-	if _, err := tryRunOn(c.d, nil, "docker", "exec", c.id, "sh", "-c", "true"); err == nil {
+	if _, err := c.d.tryRun(nil, "docker", "exec", c.id, "sh", "-c", "true"); err == nil {
 		t.Fatal("the scratch image has a shell")
 	}
 
 	rigtest.Edit(t, dir, "main.go", `const version = "v1"`, `const version = "v2"`)
 	goBuild(t, dir, "build/counter")
-	run(t, nil, "docker", "cp", filepath.Join(dir, "build", "counter"), c.id+":/counter")
+	d.run(t, nil, "docker", "cp", filepath.Join(dir, "build", "counter"), c.id+":/counter")
 	c.runArgv("/.restart/supervisor", "restart")
 
 	v2 := rigtest.PidIn(t, out.Wait("counter v2: pid "))
@@ -209,7 +209,7 @@ func testExampleScratch(t *testing.T) {
 	c.checkNotRestarted(first)
 	checkSynced(t, c, filepath.Join(dir, "build", "counter"), "/counter")
 
-	run(t, nil, "docker", "stop", c.id)
+	d.run(t, nil, "docker", "stop", c.id)
 	out.Wait("counter v2: pid " + v2 + " stopping")
 	if code := c.inspect("{{.State.ExitCode}}"); code != "0" {
 		t.Errorf("exit code after docker stop = %s, want the counter's own 0", code)
@@ -219,11 +219,11 @@ func testExampleScratch(t *testing.T) {
 // testExampleScratchTilt follows examples/scratch/Tiltfile: the dev target
 // (the host-compiled binary) built with RESTART_TOOLS=on, so that Tilt's tar
 // sync works on scratch, and the list-form trigger.
-func testExampleScratchTilt(t *testing.T) {
+func testExampleScratchTilt(t *testing.T, d *daemon) {
 	t.Parallel()
 	dir := rigtest.CopyExample(t, "scratch")
 	goBuild(t, dir, "build/counter")
-	c := runContainer(t, buildImage(t, "docker", dir, "example-scratch-dev", buildOptions{target: "dev", args: []string{"RESTART_TOOLS=on"}}))
+	c := d.runContainer(t, d.buildImage(t, "docker", dir, "example-scratch-dev", buildOptions{target: "dev", args: []string{"RESTART_TOOLS=on"}}))
 	out := c.follow()
 	out.Wait("counter v1: pid ")
 	first, old := c.state(), c.appProcs()
@@ -243,7 +243,7 @@ func testExampleScratchTilt(t *testing.T) {
 // buildkitd, through buildx or buildctl, and checks that it starts under
 // the supervisor. go-server runs with arguments, which replace CMD only, as
 // Kubernetes args: and Compose command: do.
-func testExamplesOtherBuilders(t *testing.T) {
+func testExamplesOtherBuilders(t *testing.T, d *daemon) {
 	for _, tc := range []struct {
 		example, builder string
 		args             []string // build args
@@ -257,8 +257,8 @@ func testExamplesOtherBuilders(t *testing.T) {
 	} {
 		t.Run(tc.example+"/"+tc.builder, func(t *testing.T) {
 			t.Parallel()
-			image := build(t, tc.builder, rigtest.CopyExample(t, tc.example), "example-"+tc.example, tc.args...)
-			c := runContainer(t, append([]string{image}, tc.runArgs...)...)
+			image := d.build(t, tc.builder, rigtest.CopyExample(t, tc.example), "example-"+tc.example, tc.args...)
+			c := d.runContainer(t, append([]string{image}, tc.runArgs...)...)
 			c.follow().Wait(tc.want)
 			if path := c.inspect("{{.Path}}"); path != "/.restart/supervisor" {
 				t.Errorf("the container runs %s, want the supervisor", path)
@@ -270,7 +270,7 @@ func testExamplesOtherBuilders(t *testing.T) {
 // goArch is the architecture of the rig's Docker daemons (both run on this
 // host), which the host's go build must target.
 var goArch = sync.OnceValues(func() (string, error) {
-	out, err := tryRun(nil, "docker", "version", "--format", "{{.Server.Arch}}")
+	out, err := docker20().tryRun(nil, "docker", "version", "--format", "{{.Server.Arch}}")
 	return strings.TrimSpace(out), err
 })
 
@@ -289,7 +289,7 @@ func goBuild(t *testing.T, dir, out string) {
 func httpGet(c *container, port int) string {
 	c.t.Helper()
 	script := fmt.Sprintf(`import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:%d/").read().decode())`, port)
-	if _, err := tryRunOn(c.d, nil, "docker", "exec", c.id, "python", "--version"); err == nil {
+	if _, err := c.d.tryRun(nil, "docker", "exec", c.id, "python", "--version"); err == nil {
 		return c.exec(nil, "python", "-c", script)
 	}
 	return c.exec(nil, "bash", "-c", fmt.Sprintf(

@@ -63,7 +63,7 @@ func (c *container) runArgv(argv ...string) {
 // nothing in the image (not even cat).
 func (c *container) readFile(name string) []byte {
 	c.t.Helper()
-	out := run(c.t, nil, "docker", "cp", c.id+":"+name, "-")
+	out := c.d.run(c.t, nil, "docker", "cp", c.id+":"+name, "-")
 	tr := tar.NewReader(strings.NewReader(out))
 	if _, err := tr.Next(); err != nil {
 		c.t.Fatalf("docker cp %s:%s: %v", c.id, name, err)
@@ -104,7 +104,7 @@ func (c *container) appProcs() map[string]string {
 	c.t.Helper()
 	init := c.inspect("{{.State.Pid}}")
 	procs := map[string]string{}
-	lines := strings.Split(strings.TrimSpace(run(c.t, nil, "docker", "top", c.id, "-o", "pid,args")), "\n")
+	lines := strings.Split(strings.TrimSpace(c.d.run(c.t, nil, "docker", "top", c.id, "-o", "pid,args")), "\n")
 	for _, line := range lines[1:] { // the header
 		pid, args, _ := strings.Cut(strings.TrimSpace(line), " ")
 		if pid != init {
