@@ -67,15 +67,15 @@ var trigger = []string{"sh", "-c", "date > /.restart-proc"}
 // The examples of examples/, as their Tiltfiles update them.
 var (
 	// GoServer: the binary is compiled on the host, the dev target takes
-	// it, and the live update syncs build/app to /app/app and writes the
-	// trigger with a shell, as the image's non-root USER. The old server
-	// shuts down gracefully before the new one starts.
+	// it, and the live update syncs build/app to /app/app and runs
+	// `restart --wait` in the list form, as the image's non-root USER. The
+	// old server shuts down gracefully before the new one starts.
 	GoServer = Example{
 		Name: "go-server", Target: "dev", Binary: "build/app", User: "10001",
 		Started: []string{"go-server v1 pid "},
 		Edits:   []Edit{{"main.go", `const version = "v1"`, `const version = "v2"`}},
 		Syncs:   []Sync{{"build", "/app", []string{"app"}}},
-		Run:     [][]string{trigger},
+		Run:     [][]string{{"/.restart/supervisor", "restart", "--wait"}},
 		Updated: []string{"go-server v2 pid "},
 		Check: func(t *testing.T, out *rigtest.Output, started, updated []string) {
 			t.Helper()
@@ -137,6 +137,9 @@ var (
 		Updated: []string{"counter v2: pid "},
 	}
 )
+
+// All are the examples with a live-update scenario.
+var All = []Example{GoServer, Shell, Python, Scratch}
 
 // Prepare compiles the example's Binary in its copy dir for linux/arch, as
 // its local_resource does before the first build.
