@@ -32,6 +32,9 @@ type daemon struct {
 	name string // the element of the test names: docker20, docker29
 	host string // its DOCKER_HOST
 	cli  string // the docker CLI to drive it with
+	// modern says that its BuildKit has CurrentFrontend and MergeOp and
+	// that its image store is containerd's: docker29Tests run on it.
+	modern bool
 }
 
 // rigDaemons are the rig's Docker daemons, docker20 first; docker29 has no
@@ -39,7 +42,7 @@ type daemon struct {
 var rigDaemons = sync.OnceValue(func() []*daemon {
 	return []*daemon{
 		{name: "docker20", host: os.Getenv("DOCKER_HOST"), cli: "docker"},
-		{name: "docker29", host: os.Getenv("DOCKER29_HOST"), cli: os.Getenv("DOCKER29_CLI")},
+		{name: "docker29", host: os.Getenv("DOCKER29_HOST"), cli: os.Getenv("DOCKER29_CLI"), modern: true},
 	}
 })
 
@@ -71,7 +74,7 @@ func TestE2E(t *testing.T) {
 				t.Skipf("%s: DOCKER29_HOST is not set: the rig starts Docker 29 unless RIG_DOCKER29=0", d.name)
 			}
 			tests := dockerTests
-			if d.name == "docker29" {
+			if d.modern {
 				tests = append(tests[:len(tests):len(tests)], docker29Tests...)
 			}
 			for _, test := range tests {

@@ -245,10 +245,9 @@ func testSupervisorPaths(t *testing.T, d *daemon) {
 	if err != nil {
 		t.Fatalf("docker build: %v\n%s", err, out)
 	}
-	modern := d.name == "docker29"
 	for step, want := range map[string]bool{
-		"[restart] load supervisors from ":  !modern, // no CurrentFrontend
-		"[restart] append supervisor layer": modern,  // MergeOp
+		"[restart] load supervisors from ":  !d.modern, // no CurrentFrontend
+		"[restart] append supervisor layer": d.modern,  // MergeOp
 	} {
 		if got := bytes.Contains(out, []byte(step)); got != want {
 			t.Errorf("progress has %q: %v, want %v on %s:\n%s", step, got, want, d.name, out)
