@@ -61,9 +61,6 @@ type Example struct {
 	Check func(t *testing.T, out *rigtest.Output, started, updated []string)
 }
 
-// trigger is the run step of the examples with a shell.
-var trigger = []string{"sh", "-c", "date > /.restart-proc"}
-
 // The examples of examples/, as their Tiltfiles update them.
 var (
 	// GoServer: the binary is compiled on the host, the dev target takes
@@ -99,7 +96,7 @@ var (
 		Removes: []string{"messages/old.txt"},
 		Deletes: []string{"/app/messages/old.txt"},
 		Syncs:   []Sync{{".", "/app", []string{"ticker.sh", "messages/new.txt"}}},
-		Run:     [][]string{trigger},
+		Run:     [][]string{{"sh", "-c", "date > /.restart-proc"}},
 		Updated: []string{"ticker version 2, pid "},
 		Check: func(t *testing.T, out *rigtest.Output, _, updated []string) {
 			t.Helper()
