@@ -10,6 +10,7 @@ import (
 // TestProvenanceAttestation builds through the frontend with a provenance
 // attestation: the pushed index holds the image and its attestation.
 func TestProvenanceAttestation(t *testing.T) {
+	d := docker20()
 	t.Parallel()
 	dir := t.TempDir()
 	const df = "# syntax=tiltdev/restart-frontend\nFROM busybox\nRUN echo hi > /hi\nCMD [\"cat\", \"/hi\"]\n"
@@ -17,7 +18,7 @@ func TestProvenanceAttestation(t *testing.T) {
 		t.Fatal(err)
 	}
 	image := os.Getenv("RIG_REGISTRY") + "/e2e/provenance:latest"
-	run(t, nil, "docker", "buildx", "build", "--builder", "rig", "--provenance=mode=max",
+	d.run(t, nil, "docker", "buildx", "build", "--builder", "rig", "--provenance=mode=max",
 		"--output", "type=image,name="+image+",push=true,registry.insecure=true", dir)
 
 	var index struct {
@@ -25,7 +26,7 @@ func TestProvenanceAttestation(t *testing.T) {
 			Annotations map[string]string `json:"annotations"`
 		} `json:"manifests"`
 	}
-	if err := json.Unmarshal([]byte(run(t, nil, "crane", "manifest", "--insecure", image)), &index); err != nil {
+	if err := json.Unmarshal([]byte(d.run(t, nil, "crane", "manifest", "--insecure", image)), &index); err != nil {
 		t.Fatal(err)
 	}
 	var attestations int

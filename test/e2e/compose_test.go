@@ -19,9 +19,9 @@ import (
 // with the synced files, and the next live update (the fix) starts the app
 // again. Files go in as Tilt's do for Compose (tar through docker exec);
 // the trigger goes through `docker compose exec`.
-func testComposeShell(t *testing.T) {
+func testComposeShell(t *testing.T, d *daemon) {
 	t.Parallel()
-	p := newComposeProject(t, "shell", "shell")
+	p := newComposeProject(t, d, "shell", "shell")
 	p.compose("up", "-d", "--build")
 	c := p.container()
 	out := c.follow()
@@ -61,9 +61,9 @@ func testComposeShell(t *testing.T) {
 // testComposeWatchPython runs examples/python with Compose alone: `docker
 // compose watch` syncs a saved file (its develop.watch section) and the
 // image's RESTART_WATCH=/app restarts the app, not the container.
-func testComposeWatchPython(t *testing.T) {
+func testComposeWatchPython(t *testing.T, d *daemon) {
 	t.Parallel()
-	p := newComposeProject(t, "python", "python")
+	p := newComposeProject(t, d, "python", "python")
 	p.compose("up", "-d", "--build")
 	c := p.container()
 	out := c.follow()
@@ -74,10 +74,10 @@ func testComposeWatchPython(t *testing.T) {
 	// CLI puts a plugin in a process group of its own and does not stop it
 	// when it is stopped itself, so cancelling `docker compose watch` would
 	// leave the watcher running.
-	plugin := strings.TrimSpace(run(t, nil, "docker", "info", "--format",
+	plugin := strings.TrimSpace(d.run(t, nil, "docker", "info", "--format",
 		`{{range .ClientInfo.Plugins}}{{if eq .Name "compose"}}{{.Path}}{{end}}{{end}}`))
 	watch := exec.Command(plugin, append(p.args()[1:], "watch", "--no-up")...)
-	watch.Env = daemonOf(t).env()
+	watch.Env = d.env()
 	watchOut := startOutput(t, watch, syscall.SIGTERM)
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -98,14 +98,15 @@ func testComposeWatchPython(t *testing.T) {
 // rig's dockerd has no iptables, and tests run in parallel).
 type composeProject struct {
 	t            *testing.T
+	d            *daemon // where it runs
 	dir, name    string
 	service      string
 	composeFiles []string
 }
 
-func newComposeProject(t *testing.T, example, service string) *composeProject {
+func newComposeProject(t *testing.T, d *daemon, example, service string) *composeProject {
 	t.Helper()
-	if _, err := tryRunOn(daemonOf(t), nil, "docker", "compose", "version"); err != nil {
+	if _, err := d.tryRun(nil, "docker", "compose", "version"); err != nil {
 		rigtest.Unavailable(t, "RIG_COMPOSE", fmt.Sprintf("docker compose is not installed as a CLI plugin in DOCKER_CONFIG (%s): "+
 			"`make rig` builds it from hack/tools/compose: %v", os.Getenv("DOCKER_CONFIG"), err))
 	}
@@ -113,12 +114,12 @@ func newComposeProject(t *testing.T, example, service string) *composeProject {
 	rigtest.WriteFile(t, dir, "compose.e2e.yml", fmt.Sprintf("services:\n  %s:\n    image: %s/e2e/example-%s:compose\n    ports: !reset []\n",
 		service, os.Getenv("RIG_REGISTRY"), example))
 	p := &composeProject{
-		t: t, dir: dir, service: service,
+		t: t, d: d, dir: dir, service: service,
 		name:         fmt.Sprintf("rf-e2e-%s-%d", example, os.Getpid()),
 		composeFiles: []string{filepath.Join(dir, "docker-compose.yml"), filepath.Join(dir, "compose.e2e.yml")},
 	}
 	t.Cleanup(func() {
-		_, _ = tryRunOn(daemonOf(t), nil, append([]string{"docker"}, append(p.args(), "down", "-t", "0")...)...)
+		_, _ = d.tryRun(nil, append([]string{"docker"}, append(p.args(), "down", "-t", "0")...)...)
 	})
 	return p
 }
@@ -134,13 +135,13 @@ func (p *composeProject) args() []string {
 
 func (p *composeProject) compose(args ...string) string {
 	p.t.Helper()
-	return run(p.t, nil, append(append([]string{"docker"}, p.args()...), args...)...)
+	return p.d.run(p.t, nil, append(append([]string{"docker"}, p.args()...), args...)...)
 }
 
 // container returns the service's container.
 func (p *composeProject) container() *container {
 	p.t.Helper()
-	c := &container{t: p.t, d: daemonOf(p.t), id: strings.TrimSpace(p.compose("ps", "-q", p.service))}
+	c := &container{t: p.t, d: p.d, id: strings.TrimSpace(p.compose("ps", "-q", p.service))}
 	if c.id == "" {
 		p.t.Fatalf("docker compose ps found no container for the service %s", p.service)
 	}

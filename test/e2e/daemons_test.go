@@ -16,8 +16,9 @@ import (
 
 // The Docker tests run on each of the rig's Docker daemons, as BuildKit's
 // integration suite runs its tests on each worker: TestE2E/DAEMON/NAME runs
-// the test function testNAME of dockerTests with every docker command of the
-// test (run, runContainer, build with "docker", compose) sent to DAEMON.
+// the test function testNAME of dockerTests with DAEMON as its argument, and
+// every docker command of the test goes through it (d.run, d.runContainer,
+// d.build with "docker", compose); a container keeps the daemon it runs on.
 //
 //   - docker20: Debian's Docker Engine 20.10 at DOCKER_HOST, with the docker
 //     CLI on PATH: BuildKit v0.8, no CurrentFrontend, no MergeOp, so the
@@ -26,15 +27,16 @@ import (
 //     (DOCKER29_CLI), the containerd image store: CurrentFrontend, MergeOp,
 //     attestations, multi-platform images. Its own tests are docker29Tests.
 //
-// A test reaches its daemon through daemonOf(t), which reads the daemon's
-// name from the test's name; tests outside TestE2E (and tryRun) use
-// docker20, as every test did before the matrix.
+// Tests outside TestE2E run on docker20 (docker20()).
 
 // daemon is one Docker daemon of the rig and the CLI that drives it.
 type daemon struct {
 	name string // the element of the test names: docker20, docker29
 	host string // its DOCKER_HOST
 	cli  string // the docker CLI to drive it with
+	// modern says that its BuildKit has CurrentFrontend and MergeOp and
+	// that its image store is containerd's: docker29Tests run on it.
+	modern bool
 }
 
 // rigDaemons are the rig's Docker daemons, docker20 first; docker29 has no
@@ -42,12 +44,15 @@ type daemon struct {
 var rigDaemons = sync.OnceValue(func() []*daemon {
 	return []*daemon{
 		{name: "docker20", host: os.Getenv("DOCKER_HOST"), cli: "docker"},
-		{name: "docker29", host: os.Getenv("DOCKER29_HOST"), cli: os.Getenv("DOCKER29_CLI")},
+		{name: "docker29", host: os.Getenv("DOCKER29_HOST"), cli: os.Getenv("DOCKER29_CLI"), modern: true},
 	}
 })
 
+// dockerTest is a test body that runs on the daemon d.
+type dockerTest func(t *testing.T, d *daemon)
+
 // dockerTests run on every daemon.
-var dockerTests = []func(*testing.T){
+var dockerTests = []dockerTest{
 	testHelloLiveUpdate,
 	testExampleGoServer, testExampleShell, testExamplePython, testExampleScratch, testExampleScratchTilt,
 	testExamplesOtherBuilders,
@@ -71,11 +76,11 @@ func TestE2E(t *testing.T) {
 				rigtest.Need(t, d.name, "DOCKER29_HOST")
 			}
 			tests := dockerTests
-			if d.name == "docker29" {
+			if d.modern {
 				tests = append(tests[:len(tests):len(tests)], docker29Tests...)
 			}
 			for _, test := range tests {
-				t.Run(testName(test), test)
+				t.Run(testName(test), func(t *testing.T) { test(t, d) })
 			}
 		})
 		// For hack/test's summary, not an assertion: the parallel tests
@@ -85,23 +90,13 @@ func TestE2E(t *testing.T) {
 }
 
 // testName is NAME for the function testNAME.
-func testName(test func(*testing.T)) string {
+func testName(test dockerTest) string {
 	name := runtime.FuncForPC(reflect.ValueOf(test).Pointer()).Name()
 	return strings.TrimPrefix(name[strings.LastIndex(name, ".")+1:], "test")
 }
 
-// daemonOf is the daemon a test runs on: the one its name (or its parent's)
-// names, docker20 outside TestE2E.
-func daemonOf(t testing.TB) *daemon {
-	for _, part := range strings.Split(t.Name(), "/") {
-		for _, d := range rigDaemons() {
-			if part == d.name {
-				return d
-			}
-		}
-	}
-	return rigDaemons()[0]
-}
+// docker20 is the daemon of the tests outside TestE2E.
+func docker20() *daemon { return rigDaemons()[0] }
 
 // command is args as a command on d: a "docker" command runs d's CLI with
 // DOCKER_HOST naming d, any other runs as it is.
@@ -120,7 +115,7 @@ func (d *daemon) env() []string { return append(os.Environ(), "DOCKER_HOST="+d.h
 // tag is the tag of the images a test builds with builder on d: the
 // rig's buildkitd pushes them to the one registry both daemons pull from.
 func (d *daemon) tag(builder string) string {
-	if d == rigDaemons()[0] {
+	if d == docker20() {
 		return builder
 	}
 	return builder + "-" + d.name

@@ -22,7 +22,7 @@ import (
 // the frontend: buildx's docker driver, images of several platforms in the
 // daemon's store, attestations, the shared supervisor layer of MergeOp, and
 // the wrapped config as `docker image inspect` shows it.
-var docker29Tests = []func(*testing.T){
+var docker29Tests = []dockerTest{
 	testBuildxDockerDriverLoad,
 	testMultiPlatformSupervisors,
 	testProvenanceThroughDocker,
@@ -32,14 +32,14 @@ var docker29Tests = []func(*testing.T){
 // testBuildxDockerDriverLoad builds examples/hello with `docker buildx build`
 // on the default builder (the docker driver: the daemon's own BuildKit) with
 // --load, and runs it under the supervisor.
-func testBuildxDockerDriverLoad(t *testing.T) {
+func testBuildxDockerDriverLoad(t *testing.T, d *daemon) {
 	t.Parallel()
-	if out := run(t, nil, "docker", "buildx", "inspect", "default"); !regexp.MustCompile(`(?m)^Driver:\s+docker$`).MatchString(out) {
+	if out := d.run(t, nil, "docker", "buildx", "inspect", "default"); !regexp.MustCompile(`(?m)^Driver:\s+docker$`).MatchString(out) {
 		t.Fatalf("the default builder does not have the docker driver:\n%s", out)
 	}
 	image := os.Getenv("RIG_REGISTRY") + "/e2e/hello:buildx-default-docker29"
-	run(t, nil, "docker", "buildx", "build", "--builder", "default", "--load", "-t", image, rigtest.CopyExample(t, "hello"))
-	c := runContainer(t, image)
+	d.run(t, nil, "docker", "buildx", "build", "--builder", "default", "--load", "-t", image, rigtest.CopyExample(t, "hello"))
+	c := d.runContainer(t, image)
 	c.waitLog("version 1", 1)
 	if path := c.inspect("{{.Path}}"); path != contract.SupervisorPath {
 		t.Errorf("the container runs %s, want the supervisor", path)
@@ -65,17 +65,17 @@ ENTRYPOINT ["/counter"]
 // linux/arm64 with `docker build --platform`, which only the containerd image
 // store keeps as one image: each platform's image carries the supervisor
 // built for that platform, beside the app built for it.
-func testMultiPlatformSupervisors(t *testing.T) {
+func testMultiPlatformSupervisors(t *testing.T, d *daemon) {
 	t.Parallel()
 	dir := rigtest.CopyExample(t, "scratch")
 	rigtest.WriteFile(t, dir, "Dockerfile", multiPlatformDockerfile)
 	image := os.Getenv("RIG_REGISTRY") + "/e2e/multi-platform:docker29"
-	run(t, nil, "docker", "build", "--platform", "linux/amd64,linux/arm64", "-t", image, dir)
+	d.run(t, nil, "docker", "build", "--platform", "linux/amd64,linux/arm64", "-t", image, dir)
 	for platform, want := range map[string]elf.Machine{"linux/amd64": elf.EM_X86_64, "linux/arm64": elf.EM_AARCH64} {
-		id := strings.TrimSpace(run(t, nil, "docker", "create", "--platform", platform, image))
-		t.Cleanup(func() { _, _ = tryRunOn(daemonOf(t), nil, "docker", "rm", "-f", id) })
+		id := strings.TrimSpace(d.run(t, nil, "docker", "create", "--platform", platform, image))
+		t.Cleanup(func() { _, _ = d.tryRun(nil, "docker", "rm", "-f", id) })
 		for _, file := range []string{contract.SupervisorPath, "/counter"} {
-			if got := archiveELFMachine(t, []byte(run(t, nil, "docker", "cp", id+":"+file, "-"))); got != want {
+			if got := archiveELFMachine(t, []byte(d.run(t, nil, "docker", "cp", id+":"+file, "-"))); got != want {
 				t.Errorf("%s of the %s image is built for %s, want %s", file, platform, got, want)
 			}
 		}
@@ -101,12 +101,12 @@ func archiveELFMachine(t *testing.T, archive []byte) elf.Machine {
 // through `docker buildx build` on the docker driver and pushes it: the
 // index holds the wrapped image and one attestation, whose statement is about
 // that image and is the full (max) provenance of the user's build.
-func testProvenanceThroughDocker(t *testing.T) {
+func testProvenanceThroughDocker(t *testing.T, d *daemon) {
 	t.Parallel()
 	dir := t.TempDir()
 	rigtest.WriteFile(t, dir, "Dockerfile", "# syntax=tiltdev/restart-frontend\nFROM busybox\nRUN echo hi > /hi\nCMD [\"cat\", \"/hi\"]\n")
 	image := os.Getenv("RIG_REGISTRY") + "/e2e/provenance:docker29"
-	run(t, nil, "docker", "buildx", "build", "--builder", "default", "--provenance=mode=max", "--push", "-t", image, dir)
+	d.run(t, nil, "docker", "buildx", "build", "--builder", "default", "--provenance=mode=max", "--push", "-t", image, dir)
 
 	var index struct {
 		Manifests []struct {
@@ -114,7 +114,7 @@ func testProvenanceThroughDocker(t *testing.T) {
 			Annotations map[string]string `json:"annotations"`
 		} `json:"manifests"`
 	}
-	if err := json.Unmarshal([]byte(run(t, nil, "crane", "manifest", "--insecure", image)), &index); err != nil {
+	if err := json.Unmarshal([]byte(d.run(t, nil, "crane", "manifest", "--insecure", image)), &index); err != nil {
 		t.Fatal(err)
 	}
 	var images, attestations []string
@@ -131,7 +131,7 @@ func testProvenanceThroughDocker(t *testing.T) {
 	if len(images) != 1 || len(attestations) != 1 {
 		t.Fatalf("index has images %v and attestations %v; want one of each", images, attestations)
 	}
-	config := run(t, nil, "crane", "config", "--insecure", image+"@"+images[0])
+	config := d.run(t, nil, "crane", "config", "--insecure", image+"@"+images[0])
 	if !strings.Contains(config, contract.SupervisorPath) {
 		t.Errorf("the attested image is not the wrapped one: %s", config)
 	}
@@ -142,7 +142,7 @@ func testProvenanceThroughDocker(t *testing.T) {
 			Annotations map[string]string `json:"annotations"`
 		} `json:"layers"`
 	}
-	if err := json.Unmarshal([]byte(run(t, nil, "crane", "manifest", "--insecure", image+"@"+attestations[0])), &att); err != nil {
+	if err := json.Unmarshal([]byte(d.run(t, nil, "crane", "manifest", "--insecure", image+"@"+attestations[0])), &att); err != nil {
 		t.Fatal(err)
 	}
 	if len(att.Layers) != 1 || !strings.Contains(att.Layers[0].Annotations["in-toto.io/predicate-type"], "slsa.dev/provenance") {
@@ -155,7 +155,7 @@ func testProvenanceThroughDocker(t *testing.T) {
 		Predicate json.RawMessage `json:"predicate"`
 	}
 	repo, _, _ := strings.Cut(image, ":docker29")
-	if err := json.Unmarshal([]byte(run(t, nil, "crane", "blob", "--insecure", repo+"@"+att.Layers[0].Digest)), &statement); err != nil {
+	if err := json.Unmarshal([]byte(d.run(t, nil, "crane", "blob", "--insecure", repo+"@"+att.Layers[0].Digest)), &statement); err != nil {
 		t.Fatal(err)
 	}
 	if len(statement.Subject) != 1 || "sha256:"+statement.Subject[0].Digest["sha256"] != images[0] {
@@ -174,16 +174,16 @@ func testProvenanceThroughDocker(t *testing.T) {
 // `docker build`: MergeOp makes their last layer, the supervisor's, the same
 // one in the daemon's store; `docker image inspect` shows the wrapped config
 // and the frontend's labels.
-func testSupervisorLayerSharedInTheStore(t *testing.T) {
+func testSupervisorLayerSharedInTheStore(t *testing.T, d *daemon) {
 	t.Parallel()
 	a, b := t.TempDir(), t.TempDir()
 	rigtest.WriteFile(t, a, "Dockerfile", "# syntax=tiltdev/restart-frontend\nFROM busybox\nRUN echo a > /a\nENTRYPOINT [\"cat\"]\nCMD [\"/a\"]\n")
 	rigtest.WriteFile(t, b, "Dockerfile", "# syntax=tiltdev/restart-frontend\nFROM busybox\nCOPY b /b\nCMD [\"cat\", \"/b\"]\n")
 	rigtest.WriteFile(t, b, "b", "b\n")
 	imageA, imageB := os.Getenv("RIG_REGISTRY")+"/e2e/shared:a-docker29", os.Getenv("RIG_REGISTRY")+"/e2e/shared:b-docker29"
-	run(t, nil, "docker", "build", "-t", imageA, a)
-	run(t, nil, "docker", "build", "-t", imageB, b)
-	la, lb := lastDiffID(t, imageA), lastDiffID(t, imageB)
+	d.run(t, nil, "docker", "build", "-t", imageA, a)
+	d.run(t, nil, "docker", "build", "-t", imageB, b)
+	la, lb := lastDiffID(t, d, imageA), lastDiffID(t, d, imageB)
 	if la != lb {
 		t.Errorf("the supervisor layers differ: %s and %s", la, lb)
 	}
@@ -194,7 +194,7 @@ func testSupervisorLayerSharedInTheStore(t *testing.T) {
 			Labels          map[string]string
 		}
 	}
-	if err := json.Unmarshal([]byte(run(t, nil, "docker", "image", "inspect", imageA)), &inspected); err != nil {
+	if err := json.Unmarshal([]byte(d.run(t, nil, "docker", "image", "inspect", imageA)), &inspected); err != nil {
 		t.Fatal(err)
 	}
 	cfg := inspected[0].Config
@@ -218,10 +218,10 @@ func testSupervisorLayerSharedInTheStore(t *testing.T) {
 }
 
 // lastDiffID is the diff ID of an image's last layer in the daemon's store.
-func lastDiffID(t *testing.T, image string) string {
+func lastDiffID(t *testing.T, d *daemon, image string) string {
 	t.Helper()
 	var layers []string
-	if err := json.Unmarshal([]byte(run(t, nil, "docker", "image", "inspect", "-f", "{{json .RootFS.Layers}}", image)), &layers); err != nil {
+	if err := json.Unmarshal([]byte(d.run(t, nil, "docker", "image", "inspect", "-f", "{{json .RootFS.Layers}}", image)), &layers); err != nil {
 		t.Fatal(err)
 	}
 	if len(layers) == 0 {
@@ -235,9 +235,8 @@ func lastDiffID(t *testing.T, image string) string {
 // the frontend's own image (CurrentFrontend) or from an image it pulls by
 // name, and the layer merged (MergeOp) or copied on top. docker20's BuildKit
 // has neither CurrentFrontend nor MergeOp; docker29's has both.
-func testSupervisorPaths(t *testing.T) {
+func testSupervisorPaths(t *testing.T, d *daemon) {
 	t.Parallel()
-	d := daemonOf(t)
 	dir := t.TempDir()
 	rigtest.WriteFile(t, dir, "Dockerfile", "# syntax=tiltdev/restart-frontend\nFROM busybox\nRUN echo paths > /paths\nCMD [\"cat\", \"/paths\"]\n")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -247,10 +246,9 @@ func testSupervisorPaths(t *testing.T) {
 	if err != nil {
 		t.Fatalf("docker build: %v\n%s", err, out)
 	}
-	modern := d.name == "docker29"
 	for step, want := range map[string]bool{
-		"[restart] load supervisors from ":  !modern, // no CurrentFrontend
-		"[restart] append supervisor layer": modern,  // MergeOp
+		"[restart] load supervisors from ":  !d.modern, // no CurrentFrontend
+		"[restart] append supervisor layer": d.modern,  // MergeOp
 	} {
 		if got := bytes.Contains(out, []byte(step)); got != want {
 			t.Errorf("progress has %q: %v, want %v on %s:\n%s", step, got, want, d.name, out)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tilt-dev/restart-frontend/test/rigtest"
 )
 
 // builders are the three ways users build: BuildKit's own client, buildx
@@ -16,11 +18,11 @@ import (
 var builders = []string{"buildctl", "buildx", "docker"}
 
 // build builds the Dockerfile in dir with builder and returns an image name
-// the test's daemon (daemonOf) can run. args are build args, NAME=VALUE.
-// builder "docker" is `docker build` on that daemon's own BuildKit.
-func build(t *testing.T, builder, dir, name string, args ...string) string {
+// d can run. args are build args, NAME=VALUE. builder "docker" is `docker
+// build` on d's own BuildKit.
+func (d *daemon) build(t *testing.T, builder, dir, name string, args ...string) string {
 	t.Helper()
-	return buildImage(t, builder, dir, name, buildOptions{args: args})
+	return d.buildImage(t, builder, dir, name, buildOptions{args: args})
 }
 
 // buildOptions are what a build may add to the Dockerfile and its context.
@@ -30,9 +32,8 @@ type buildOptions struct {
 }
 
 // buildImage is build with options.
-func buildImage(t *testing.T, builder, dir, name string, o buildOptions) string {
+func (d *daemon) buildImage(t *testing.T, builder, dir, name string, o buildOptions) string {
 	t.Helper()
-	d := daemonOf(t)
 	image := os.Getenv("RIG_REGISTRY") + "/e2e/" + name + ":" + d.tag(builder)
 	var cmd []string
 	switch builder {
@@ -61,19 +62,19 @@ func buildImage(t *testing.T, builder, dir, name string, o buildOptions) string 
 	default:
 		t.Fatalf("unknown builder %q", builder)
 	}
-	run(t, nil, cmd...)
+	d.run(t, nil, cmd...)
 	if builder == "buildctl" {
-		run(t, nil, "docker", "pull", "-q", image)
+		d.run(t, nil, "docker", "pull", "-q", image)
 	}
 	return image
 }
 
 // run runs a command with stdin and returns its stdout; it fails the test
 // with the command's output when the command fails. A docker command goes to
-// the test's daemon.
-func run(t *testing.T, stdin []byte, args ...string) string {
+// d.
+func (d *daemon) run(t *testing.T, stdin []byte, args ...string) string {
 	t.Helper()
-	out, err := tryRunOn(daemonOf(t), stdin, args...)
+	out, err := d.tryRun(stdin, args...)
 	if err != nil {
 		t.Fatalf("%s: %v", strings.Join(args, " "), err)
 	}
@@ -81,13 +82,8 @@ func run(t *testing.T, stdin []byte, args ...string) string {
 }
 
 // tryRun runs a command and returns its stdout; its error carries stderr. A
-// docker command goes to docker20.
-func tryRun(stdin []byte, args ...string) (string, error) {
-	return tryRunOn(rigDaemons()[0], stdin, args...)
-}
-
-// tryRunOn is tryRun with a docker command sent to d.
-func tryRunOn(d *daemon, stdin []byte, args ...string) (string, error) {
+// docker command goes to d.
+func (d *daemon) tryRun(stdin []byte, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	cmd := d.command(ctx, args...)
@@ -104,22 +100,24 @@ func tryRunOn(d *daemon, stdin []byte, args ...string) (string, error) {
 
 // container is a running container that is removed when the test ends.
 type container struct {
-	t  *testing.T
-	d  *daemon // where it runs
-	id string
+	t   *testing.T
+	d   *daemon // where it runs
+	id  string
+	log *rigtest.Output // its output, once followed
 }
 
-func runContainer(t *testing.T, args ...string) *container {
+// runContainer runs a container on d with the docker run arguments args.
+func (d *daemon) runContainer(t *testing.T, args ...string) *container {
 	t.Helper()
-	id := strings.TrimSpace(run(t, nil, append([]string{"docker", "run", "-d", "--network", "none"}, args...)...))
+	id := strings.TrimSpace(d.run(t, nil, append([]string{"docker", "run", "-d", "--network", "none"}, args...)...))
+	c := &container{t: t, d: d, id: id}
 	t.Cleanup(func() {
-		c := &container{t: t, d: daemonOf(t), id: id}
 		if t.Failed() {
 			t.Logf("output of container %.12s:\n%s", id, c.logs())
 		}
-		_, _ = tryRunOn(c.d, nil, "docker", "rm", "-f", id)
+		_, _ = d.tryRun(nil, "docker", "rm", "-f", id)
 	})
-	return &container{t: t, d: daemonOf(t), id: id}
+	return c
 }
 
 // logs returns the container's output, stdout and stderr interleaved.
@@ -142,16 +140,28 @@ func (c *container) waitLog(want string, n int) {
 	}
 }
 
+// exec runs args in the container as its user, with stdin, and returns its
+// stdout; it fails the test when args fail.
 func (c *container) exec(stdin []byte, args ...string) string {
 	c.t.Helper()
+	out, err := c.Exec(stdin, args...)
+	if err != nil {
+		c.t.Fatalf("docker exec %s: %v", strings.Join(args, " "), err)
+	}
+	return out
+}
+
+// Exec is exec that returns the error, for the live-update scenarios
+// (scenario.Target).
+func (c *container) Exec(stdin []byte, args ...string) (string, error) {
 	flags := []string{"docker", "exec"}
 	if stdin != nil {
 		flags = append(flags, "-i")
 	}
-	return run(c.t, stdin, append(append(flags, c.id), args...)...)
+	return c.d.tryRun(stdin, append(append(flags, c.id), args...)...)
 }
 
 func (c *container) inspect(format string) string {
 	c.t.Helper()
-	return strings.TrimSpace(run(c.t, nil, "docker", "inspect", "-f", format, c.id))
+	return strings.TrimSpace(c.d.run(c.t, nil, "docker", "inspect", "-f", format, c.id))
 }

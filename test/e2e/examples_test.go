@@ -11,12 +11,15 @@ import (
 	"testing"
 
 	"github.com/tilt-dev/restart-frontend/test/rigtest"
+	"github.com/tilt-dev/restart-frontend/test/scenario"
 )
 
 // The tests of examples/: each builds its example with `docker build` (the
 // daemon's BuildKit, which is what Tilt's docker_build uses), runs it, and
-// applies a code change the way the example's Tiltfile would have Tilt apply
-// it (see tilt_test.go). Then it checks that
+// plays its live-update scenario (package scenario, shared with test/k8s)
+// on the container: the code change, applied the way the example's Tiltfile
+// has Tilt apply it through docker exec (see tilt_test.go). Then it checks
+// that
 //
 //   - the new code runs (its own output, and for servers its answer on the
 //     port the old code had);
@@ -30,121 +33,94 @@ import (
 // Their images are named e2e/example-NAME:BUILDER, apart from the other
 // tests' (which run in parallel with them).
 
-// testExampleGoServer follows examples/go-server/Tiltfile: the binary is
-// compiled on the host (local_resource), the image's dev target takes it,
-// and a live update syncs a new build/app to /app/app and writes the trigger
-// with a shell, as the image's non-root user.
-func testExampleGoServer(t *testing.T) {
+// startExample copies examples/ex.Name, compiles and builds it as its
+// Tiltfile does, with `docker build` on d, as the image e2e/NAME, and runs
+// it.
+func startExample(t *testing.T, d *daemon, ex scenario.Example, name string) (string, *container) {
+	t.Helper()
+	dir := rigtest.CopyExample(t, ex.Name)
+	ex.Prepare(t, dir, dockerArch(t))
+	image := d.buildImage(t, "docker", dir, name, buildOptions{target: ex.Target, args: ex.BuildArgs})
+	return dir, d.runContainer(t, image)
+}
+
+// testExampleGoServer plays scenario.GoServer (examples/go-server/Tiltfile)
+// and checks the server's answer on its port before and after, and that it
+// stops with its own code.
+func testExampleGoServer(t *testing.T, d *daemon) {
 	t.Parallel()
-	dir := rigtest.CopyExample(t, "go-server")
-	goBuild(t, dir, "build/app")
-	c := runContainer(t, buildImage(t, "docker", dir, "example-go-server", buildOptions{target: "dev"}))
+	ex := scenario.GoServer
+	dir, c := startExample(t, d, ex, "example-go-server")
 	out := c.follow()
-	v1 := rigtest.PidIn(t, out.Wait("go-server v1 pid "))
+	started := ex.WaitStarted(t, c)
 	out.Wait(`serving "hello" on`)
 	first, old := c.state(), c.appProcs()
-	if uid := strings.TrimSpace(c.exec(nil, "id", "-u")); uid != "10001" {
-		t.Fatalf("live update steps run as uid %s, want the image's USER 10001", uid)
-	}
+	ex.CheckProcs(t, old)
 	if got := httpGet(c, 8080); !strings.Contains(got, "hello from go-server v1") {
 		t.Fatalf("GET / = %q, want v1's answer", got)
 	}
 
 	// Save main.go: the local_resource compiles, Tilt syncs and runs.
-	rigtest.Edit(t, dir, "main.go", `const version = "v1"`, `const version = "v2"`)
-	goBuild(t, dir, "build/app")
-	c.syncFiles(filepath.Join(dir, "build"), "/app", "app")
-	c.runStep("date > /.restart-proc")
-
-	v2 := rigtest.PidIn(t, out.Wait("go-server v2 pid "))
+	ex.Change(t, dir, dockerArch(t))
+	ex.LiveUpdate(t, dir, c)
+	v2 := rigtest.PidIn(t, ex.WaitUpdated(t, c, started)[0])
 	out.Wait(`go-server v2 pid ` + v2 + `: serving "hello" on`)
-	stopped := "go-server v1 pid " + v1 + ": shut down cleanly"
-	if i, j := strings.Index(out.String(), stopped), strings.Index(out.String(), "go-server v2 pid "); i < 0 || i > j {
-		t.Errorf("v1 did not shut down gracefully before v2 started; want %q first:\n%s", stopped, out)
-	}
 	c.checkGone(old)
 	c.checkNotRestarted(first)
 	if got := httpGet(c, 8080); !strings.Contains(got, "hello from go-server v2") {
 		t.Errorf("GET / = %q, want v2's answer on the same port", got)
 	}
-	want, err := os.ReadFile(filepath.Join(dir, "build", "app"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(c.readFile("/app/app"), want) {
-		t.Errorf("/app/app in the container is not the synced build/app")
-	}
+	checkSynced(t, c, filepath.Join(dir, "build", "app"), "/app/app")
 
-	run(t, nil, "docker", "stop", c.id)
+	d.run(t, nil, "docker", "stop", c.id)
 	out.Wait("go-server v2 pid " + v2 + ": shut down cleanly")
 	if code := c.inspect("{{.State.ExitCode}}"); code != "0" {
 		t.Errorf("exit code after docker stop = %s, want the server's own 0", code)
 	}
 }
 
-// testExampleShell follows examples/shell/Tiltfile on its shell-form CMD:
-// a changed script and message file are synced, a deleted message is
-// removed with rm -rf, and the trigger restarts both the shell and the
-// script it runs.
-func testExampleShell(t *testing.T) {
+// testExampleShell plays scenario.Shell (examples/shell/Tiltfile) and checks
+// the synced and deleted files in the container.
+func testExampleShell(t *testing.T, d *daemon) {
 	t.Parallel()
-	dir := rigtest.CopyExample(t, "shell")
-	c := runContainer(t, build(t, "docker", dir, "example-shell"))
-	out := c.follow()
-	out.Wait("ticker version 1, pid ")
-	out.Wait("message old: ")
+	ex := scenario.Shell
+	dir, c := startExample(t, d, ex, "example-shell")
+	started := ex.WaitStarted(t, c)
 	first, old := c.state(), c.appProcs()
-	if !rigtest.HasProc(old, "/bin/sh -c ") || !rigtest.HasProc(old, "ticker.sh") {
-		t.Fatalf("want the CMD's shell and the script it runs as two processes, have %v", old)
-	}
+	ex.CheckProcs(t, old)
 
-	rigtest.Edit(t, dir, "ticker.sh", "version=1", "version=2")
-	rigtest.WriteFile(t, dir, "messages/new.txt", "synced by the live update\n")
-	if err := os.Remove(filepath.Join(dir, "messages", "old.txt")); err != nil {
-		t.Fatal(err)
-	}
-	c.syncFiles(dir, "/app", "ticker.sh", "messages/new.txt")
-	c.deleteFiles("/app/messages/old.txt")
-	c.runStep("date > /.restart-proc")
-
-	line := out.Wait("ticker version 2, pid ")
-	pid := rigtest.PidIn(t, line)
-	out.Wait("ticker pid " + pid + ": ")
-	all := out.String()
-	listing := all[strings.Index(all, line):]
-	listing = listing[:strings.Index(listing, "ticker pid "+pid+": ")]
-	if !strings.Contains(listing, "message new: synced by the live update") || strings.Contains(listing, "message old:") {
-		t.Errorf("v2 listed the wrong messages, want new.txt and no old.txt:\n%s", listing)
-	}
+	ex.Change(t, dir, dockerArch(t))
+	ex.LiveUpdate(t, dir, c)
+	ex.WaitUpdated(t, c, started)
 	c.checkGone(old)
 	c.checkNotRestarted(first)
 	if got := string(c.readFile("/app/messages/new.txt")); got != "synced by the live update\n" {
 		t.Errorf("/app/messages/new.txt = %q", got)
 	}
-	if _, err := tryRunOn(c.d, nil, "docker", "exec", c.id, "test", "!", "-e", "/app/messages/old.txt"); err != nil {
+	if _, err := c.Exec(nil, "test", "!", "-e", "/app/messages/old.txt"); err != nil {
 		t.Errorf("/app/messages/old.txt is still in the container: %v", err)
 	}
 }
 
-// testExamplePython follows examples/python/Tiltfile: built with
-// RESTART_WATCH=/app and RESTART_EXIT_POLICY=continue, a live update is a
-// sync alone. A change restarts the interpreter on the new source; a change
-// that makes the app crash leaves the container up, and the fix starts the
+// testExamplePython plays scenario.Python (examples/python/Tiltfile: a
+// sync alone restarts the interpreter), then makes a change that makes the
+// app crash, which leaves the container up, and the fix, which starts the
 // app again.
-func testExamplePython(t *testing.T) {
+func testExamplePython(t *testing.T, d *daemon) {
 	t.Parallel()
-	dir := rigtest.CopyExample(t, "python")
-	c := runContainer(t, build(t, "docker", dir, "example-python", "RESTART_WATCH=/app", "RESTART_EXIT_POLICY=continue"))
+	ex := scenario.Python
+	dir, c := startExample(t, d, ex, "example-python")
 	out := c.follow()
-	out.Wait("python v1 pid ")
+	started := ex.WaitStarted(t, c)
 	first, old := c.state(), c.appProcs()
+	ex.CheckProcs(t, old)
 	if got := httpGet(c, 8000); !strings.Contains(got, "hello from python v1") {
 		t.Fatalf("GET / = %q, want v1's answer", got)
 	}
 
-	rigtest.Edit(t, dir, "app/greeting.py", `VERSION = "v1"`, `VERSION = "v2"`)
-	c.syncFiles(filepath.Join(dir, "app"), "/app", "greeting.py")
-	out.Wait("python v2 pid ")
+	ex.Change(t, dir, dockerArch(t))
+	ex.LiveUpdate(t, dir, c)
+	ex.WaitUpdated(t, c, started)
 	c.checkGone(old)
 	c.checkNotRestarted(first)
 	if got := httpGet(c, 8000); !strings.Contains(got, "hello from python v2") {
@@ -157,93 +133,83 @@ func testExamplePython(t *testing.T) {
 		t.Fatal(err)
 	}
 	rigtest.WriteFile(t, dir, "app/greeting.py", string(good)+"\nraise RuntimeError(\"broken on purpose\")\n")
-	c.syncFiles(filepath.Join(dir, "app"), "/app", "greeting.py")
+	ex.LiveUpdate(t, dir, c)
 	out.Wait("RuntimeError: broken on purpose")
 	c.waitNoApp()
 	c.checkNotRestarted(first)
 
 	// The fix.
 	rigtest.WriteFile(t, dir, "app/greeting.py", strings.Replace(string(good), `VERSION = "v2"`, `VERSION = "v3"`, 1))
-	c.syncFiles(filepath.Join(dir, "app"), "/app", "greeting.py")
+	ex.LiveUpdate(t, dir, c)
 	out.Wait("python v3 pid ")
 	c.checkNotRestarted(first)
 	if got := httpGet(c, 8000); !strings.Contains(got, "hello from python v3") {
 		t.Errorf("GET / = %q, want v3's answer", got)
 	}
-	want, err := os.ReadFile(filepath.Join(dir, "app", "greeting.py"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := c.readFile("/app/greeting.py"); !bytes.Equal(got, want) {
-		t.Errorf("/app/greeting.py in the container = %q, want the synced %q", got, want)
-	}
+	checkSynced(t, c, filepath.Join(dir, "app", "greeting.py"), "/app/greeting.py")
 
-	run(t, nil, "docker", "stop", c.id)
+	d.run(t, nil, "docker", "stop", c.id)
 	if code := c.inspect("{{.State.ExitCode}}"); code != "0" {
 		t.Errorf("exit code after docker stop = %s, want the app's own 0", code)
 	}
 }
 
 // testExampleScratch updates examples/scratch's default image, which holds
-// nothing but the binary: no tar for Tilt's sync, so the new binary goes in
-// with `docker cp` (the daemon writes it), and the trigger is the list-form
-// run step that needs no shell.
-func testExampleScratch(t *testing.T) {
+// nothing but the binary: no tar for Tilt's sync, so scenario.Scratch's new
+// binary goes in with `docker cp` (the daemon writes it), then its run step,
+// which needs no shell.
+func testExampleScratch(t *testing.T, d *daemon) {
 	t.Parallel()
-	dir := rigtest.CopyExample(t, "scratch")
-	c := runContainer(t, build(t, "docker", dir, "example-scratch"))
+	ex := scenario.Scratch
+	dir := rigtest.CopyExample(t, ex.Name)
+	c := d.runContainer(t, d.build(t, "docker", dir, "example-scratch"))
 	out := c.follow()
-	out.Wait("counter v1: pid ")
+	started := ex.WaitStarted(t, c)
 	first, old := c.state(), c.appProcs()
-	if _, err := tryRunOn(c.d, nil, "docker", "exec", c.id, "sh", "-c", "true"); err == nil {
+	if _, err := c.Exec(nil, "sh", "-c", "true"); err == nil {
 		t.Fatal("the scratch image has a shell")
 	}
 
-	rigtest.Edit(t, dir, "main.go", `const version = "v1"`, `const version = "v2"`)
-	goBuild(t, dir, "build/counter")
-	run(t, nil, "docker", "cp", filepath.Join(dir, "build", "counter"), c.id+":/counter")
-	c.runArgv("/.restart/supervisor", "restart")
-
-	v2 := rigtest.PidIn(t, out.Wait("counter v2: pid "))
+	ex.Change(t, dir, dockerArch(t))
+	d.run(t, nil, "docker", "cp", filepath.Join(dir, ex.Binary), c.id+":/counter")
+	for _, argv := range ex.Run {
+		c.exec(nil, argv...)
+	}
+	v2 := rigtest.PidIn(t, ex.WaitUpdated(t, c, started)[0])
 	c.checkGone(old)
 	c.checkNotRestarted(first)
-	checkSynced(t, c, filepath.Join(dir, "build", "counter"), "/counter")
+	checkSynced(t, c, filepath.Join(dir, ex.Binary), "/counter")
 
-	run(t, nil, "docker", "stop", c.id)
+	d.run(t, nil, "docker", "stop", c.id)
 	out.Wait("counter v2: pid " + v2 + " stopping")
 	if code := c.inspect("{{.State.ExitCode}}"); code != "0" {
 		t.Errorf("exit code after docker stop = %s, want the counter's own 0", code)
 	}
 }
 
-// testExampleScratchTilt follows examples/scratch/Tiltfile: the dev target
-// (the host-compiled binary) built with RESTART_TOOLS=on, so that Tilt's tar
-// sync works on scratch, and the list-form trigger.
-func testExampleScratchTilt(t *testing.T) {
+// testExampleScratchTilt plays scenario.Scratch (examples/scratch/Tiltfile:
+// the dev target with RESTART_TOOLS=on, Tilt's tar sync on scratch, the
+// list-form trigger).
+func testExampleScratchTilt(t *testing.T, d *daemon) {
 	t.Parallel()
-	dir := rigtest.CopyExample(t, "scratch")
-	goBuild(t, dir, "build/counter")
-	c := runContainer(t, buildImage(t, "docker", dir, "example-scratch-dev", buildOptions{target: "dev", args: []string{"RESTART_TOOLS=on"}}))
-	out := c.follow()
-	out.Wait("counter v1: pid ")
+	ex := scenario.Scratch
+	dir, c := startExample(t, d, ex, "example-scratch-dev")
+	started := ex.WaitStarted(t, c)
 	first, old := c.state(), c.appProcs()
 
-	rigtest.Edit(t, dir, "main.go", `const version = "v1"`, `const version = "v2"`)
-	goBuild(t, dir, "build/counter")
-	c.syncFiles(filepath.Join(dir, "build"), "/", "counter")
-	c.runArgv("/.restart/supervisor", "restart")
-
-	out.Wait("counter v2: pid ")
+	ex.Change(t, dir, dockerArch(t))
+	ex.LiveUpdate(t, dir, c)
+	ex.WaitUpdated(t, c, started)
 	c.checkGone(old)
 	c.checkNotRestarted(first)
-	checkSynced(t, c, filepath.Join(dir, "build", "counter"), "/counter")
+	checkSynced(t, c, filepath.Join(dir, ex.Binary), "/counter")
 }
 
 // testExamplesOtherBuilders builds each example once with the rig's
 // buildkitd, through buildx or buildctl, and checks that it starts under
 // the supervisor. go-server runs with arguments, which replace CMD only, as
 // Kubernetes args: and Compose command: do.
-func testExamplesOtherBuilders(t *testing.T) {
+func testExamplesOtherBuilders(t *testing.T, d *daemon) {
 	for _, tc := range []struct {
 		example, builder string
 		args             []string // build args
@@ -257,8 +223,8 @@ func testExamplesOtherBuilders(t *testing.T) {
 	} {
 		t.Run(tc.example+"/"+tc.builder, func(t *testing.T) {
 			t.Parallel()
-			image := build(t, tc.builder, rigtest.CopyExample(t, tc.example), "example-"+tc.example, tc.args...)
-			c := runContainer(t, append([]string{image}, tc.runArgs...)...)
+			image := d.build(t, tc.builder, rigtest.CopyExample(t, tc.example), "example-"+tc.example, tc.args...)
+			c := d.runContainer(t, append([]string{image}, tc.runArgs...)...)
 			c.follow().Wait(tc.want)
 			if path := c.inspect("{{.Path}}"); path != "/.restart/supervisor" {
 				t.Errorf("the container runs %s, want the supervisor", path)
@@ -270,18 +236,24 @@ func testExamplesOtherBuilders(t *testing.T) {
 // goArch is the architecture of the rig's Docker daemons (both run on this
 // host), which the host's go build must target.
 var goArch = sync.OnceValues(func() (string, error) {
-	out, err := tryRun(nil, "docker", "version", "--format", "{{.Server.Arch}}")
+	out, err := docker20().tryRun(nil, "docker", "version", "--format", "{{.Server.Arch}}")
 	return strings.TrimSpace(out), err
 })
 
-// goBuild compiles the Go program in dir to out for the rig's dockerd.
-func goBuild(t *testing.T, dir, out string) {
+// dockerArch is goArch, or fails the test.
+func dockerArch(t *testing.T) string {
 	t.Helper()
 	arch, err := goArch()
 	if err != nil {
 		t.Fatal(err)
 	}
-	rigtest.GoBuild(t, dir, out, arch)
+	return arch
+}
+
+// goBuild compiles the Go program in dir to out for the rig's dockerd.
+func goBuild(t *testing.T, dir, out string) {
+	t.Helper()
+	rigtest.GoBuild(t, dir, out, dockerArch(t))
 }
 
 // httpGet asks the server in the container for / on port, with the tools
@@ -289,7 +261,7 @@ func goBuild(t *testing.T, dir, out string) {
 func httpGet(c *container, port int) string {
 	c.t.Helper()
 	script := fmt.Sprintf(`import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:%d/").read().decode())`, port)
-	if _, err := tryRunOn(c.d, nil, "docker", "exec", c.id, "python", "--version"); err == nil {
+	if _, err := c.d.tryRun(nil, "docker", "exec", c.id, "python", "--version"); err == nil {
 		return c.exec(nil, "python", "-c", script)
 	}
 	return c.exec(nil, "bash", "-c", fmt.Sprintf(

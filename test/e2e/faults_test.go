@@ -72,11 +72,11 @@ var faultImages struct {
 
 // faultImage builds a Dockerfile (the app is beside it as /app/app.sh) once
 // for every test of this file, with docker build through the frontend image.
-func faultImage(t *testing.T, name, dockerfile string) string {
+func faultImage(t *testing.T, d *daemon, name, dockerfile string) string {
 	t.Helper()
 	faultImages.Lock()
 	defer faultImages.Unlock()
-	key := daemonOf(t).name + "\n" + dockerfile
+	key := d.name + "\n" + dockerfile
 	if img, ok := faultImages.built[key]; ok {
 		return img
 	}
@@ -86,7 +86,7 @@ func faultImage(t *testing.T, name, dockerfile string) string {
 			t.Fatal(err)
 		}
 	}
-	img := build(t, "docker", dir, name)
+	img := d.build(t, "docker", dir, name)
 	if faultImages.built == nil {
 		faultImages.built = map[string]string{}
 	}
@@ -95,15 +95,15 @@ func faultImage(t *testing.T, name, dockerfile string) string {
 }
 
 // appImage is busybox with the fault app as its ENTRYPOINT.
-func appImage(t *testing.T) string {
-	return faultImage(t, "faults", "# syntax=tiltdev/restart-frontend\nFROM busybox\nCOPY app.sh /app/app.sh\nENTRYPOINT [\"/app/app.sh\"]\n")
+func appImage(t *testing.T, d *daemon) string {
+	return faultImage(t, d, "faults", "# syntax=tiltdev/restart-frontend\nFROM busybox\nCOPY app.sh /app/app.sh\nENTRYPOINT [\"/app/app.sh\"]\n")
 }
 
 // testTriggerStorm writes the trigger 1,000 times in a burst: no two
 // generations are ever alive together, far fewer restarts than triggers
 // happen, and one generation runs when it is over.
-func testTriggerStorm(t *testing.T) {
-	c := runContainer(t, appImage(t))
+func testTriggerStorm(t *testing.T, d *daemon) {
+	c := d.runContainer(t, appImage(t, d))
 	c.waitLog("gen 1 ", 1)
 	// 1,000 writes from one process, as fast as the shell goes.
 	begin := time.Now()
@@ -135,9 +135,9 @@ func testTriggerStorm(t *testing.T) {
 // testAppIgnoringSIGTERMIsKilled: an app (and its child) that ignore
 // SIGTERM are killed after the stop timeout, set at run time, and the
 // restart goes on.
-func testAppIgnoringSIGTERMIsKilled(t *testing.T) {
+func testAppIgnoringSIGTERMIsKilled(t *testing.T, d *daemon) {
 	t.Parallel()
-	c := runContainer(t, "-e", "MODE=ignore-term", "-e", "RESTART_STOP_TIMEOUT=1s", appImage(t))
+	c := d.runContainer(t, "-e", "MODE=ignore-term", "-e", "RESTART_STOP_TIMEOUT=1s", appImage(t, d))
 	c.waitLog("gen 1 ", 1)
 	c.exec(nil, "touch", "/.restart-proc")
 	c.waitLog("gen 2 ", 1)
@@ -150,11 +150,11 @@ func testAppIgnoringSIGTERMIsKilled(t *testing.T) {
 // testGrandchildrenDoNotSurvive: a child in the app's process group, one
 // in its own session and a double-forked daemon (reparented to PID 1); none
 // is alive after a restart, whether they stop on SIGTERM or need SIGKILL.
-func testGrandchildrenDoNotSurvive(t *testing.T) {
+func testGrandchildrenDoNotSurvive(t *testing.T, d *daemon) {
 	for _, mode := range []string{"children", "children ignore-term"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
-			c := runContainer(t, "-e", "MODE="+mode, "-e", "RESTART_STOP_TIMEOUT=1s", appImage(t))
+			c := d.runContainer(t, "-e", "MODE="+mode, "-e", "RESTART_STOP_TIMEOUT=1s", appImage(t, d))
 			c.waitLog("gen 1 children started", 1)
 			gen1 := []string{"sleep 20001", "sleep 30001", "sleep 40001"}
 			c.waitFaultProcs("the first generation's children", func(ps []faultProc) bool {
@@ -182,8 +182,8 @@ func testGrandchildrenDoNotSurvive(t *testing.T) {
 
 // testPortIsFreeAfterEveryRestart restarts an app whose port is held by a
 // process in its own session 100 times in a row: every generation binds it.
-func testPortIsFreeAfterEveryRestart(t *testing.T) {
-	c := runContainer(t, "-e", "MODE=port", appImage(t))
+func testPortIsFreeAfterEveryRestart(t *testing.T, d *daemon) {
+	c := d.runContainer(t, "-e", "MODE=port", appImage(t, d))
 	c.waitLog("gen 1 ", 1)
 	// One exec: trigger, then wait until the new generation serves the port
 	// (a hang guard of 30s for each), 100 times.
@@ -214,9 +214,9 @@ echo "served by $(cat /tmp/gen) generations"`)
 
 // testZombiesAreReapedAsPID1: orphans reparented to the supervisor are
 // reaped when they exit, before and after a restart.
-func testZombiesAreReapedAsPID1(t *testing.T) {
+func testZombiesAreReapedAsPID1(t *testing.T, d *daemon) {
 	t.Parallel()
-	c := runContainer(t, "-e", "MODE=orphans", appImage(t))
+	c := d.runContainer(t, "-e", "MODE=orphans", appImage(t, d))
 	for gen := 1; gen <= 2; gen++ {
 		c.waitLog("gen "+strconv.Itoa(gen)+" orphans spawned", 1)
 		if ps := c.faultProcs(); countArgsPrefix(ps, orphanArgs) == 0 {
@@ -232,9 +232,9 @@ func testZombiesAreReapedAsPID1(t *testing.T) {
 }
 
 // testCrashWithExitPolicyExit: the container exits with the app's code.
-func testCrashWithExitPolicyExit(t *testing.T) {
+func testCrashWithExitPolicyExit(t *testing.T, d *daemon) {
 	t.Parallel()
-	c := runContainer(t, "-e", "MODE=crash", appImage(t))
+	c := d.runContainer(t, "-e", "MODE=crash", appImage(t, d))
 	c.waitLog("gen 1 ", 1)
 	c.exec(nil, "touch", "/tmp/crash")
 	if code := c.waitExitCode(); code != "7" {
@@ -245,9 +245,9 @@ func testCrashWithExitPolicyExit(t *testing.T) {
 
 // testCrashWithExitPolicyContinue: the container stays up after the app
 // crashes, keeps the files synced into it, and the next trigger restarts it.
-func testCrashWithExitPolicyContinue(t *testing.T) {
+func testCrashWithExitPolicyContinue(t *testing.T, d *daemon) {
 	t.Parallel()
-	c := runContainer(t, "-e", "MODE=crash", "-e", "RESTART_EXIT_POLICY=continue", appImage(t))
+	c := d.runContainer(t, "-e", "MODE=crash", "-e", "RESTART_EXIT_POLICY=continue", appImage(t, d))
 	c.waitLog("gen 1 ", 1)
 	c.exec(tarOf(t, map[string][]byte{"app/synced.txt": []byte("synced before the crash")}), "tar", "-C", "/", "-x", "-f", "-")
 	c.exec(nil, "touch", "/tmp/crash")
@@ -267,13 +267,13 @@ func testCrashWithExitPolicyContinue(t *testing.T) {
 // recreated, and replaced by a rename; the supervisor follows each, and the
 // restart command says clearly why it cannot write a deleted trigger in a
 // folder it may not write.
-func testTriggerChanges(t *testing.T) {
+func testTriggerChanges(t *testing.T, d *daemon) {
 	t.Parallel()
 	const trig = "/tmp/trig/restart"
-	c := runContainer(t, "-e", "RESTART_TRIGGER="+trig, "-e", "TRIGGER="+trig, appImage(t))
+	c := d.runContainer(t, "-e", "RESTART_TRIGGER="+trig, "-e", "TRIGGER="+trig, appImage(t, d))
 	c.waitLog("gen 1 ", 1)
 	asNobody := func(args ...string) (string, error) {
-		return tryRunOn(c.d, nil, append([]string{"docker", "exec", "-u", "nobody", c.id}, args...)...)
+		return c.d.tryRun(nil, append([]string{"docker", "exec", "-u", "nobody", c.id}, args...)...)
 	}
 
 	// The supervisor created the trigger 0666: nobody may write it in a
@@ -315,9 +315,9 @@ func testTriggerChanges(t *testing.T) {
 
 // testReadOnlyRootFilesystem: the trigger on a writable tmpfs, chosen at run
 // time; the supervisor creates it there.
-func testReadOnlyRootFilesystem(t *testing.T) {
+func testReadOnlyRootFilesystem(t *testing.T, d *daemon) {
 	t.Parallel()
-	c := runContainer(t, "--read-only", "--tmpfs", "/tmp", "-e", "RESTART_TRIGGER=/tmp/restart", "-e", "TRIGGER=/tmp/restart", appImage(t))
+	c := d.runContainer(t, "--read-only", "--tmpfs", "/tmp", "-e", "RESTART_TRIGGER=/tmp/restart", "-e", "TRIGGER=/tmp/restart", appImage(t, d))
 	c.waitLog("gen 1 ", 1)
 	c.waitRestart(func() { c.exec(nil, "sh", "-c", "echo read-only-root > /tmp/restart") })
 	c.waitRestart(func() { c.exec(nil, "/.restart/supervisor", "restart") }) // finds the trigger in its environment
@@ -328,11 +328,11 @@ func testReadOnlyRootFilesystem(t *testing.T) {
 
 // testSupervisorKilledFromTheHost: SIGKILL to PID 1 ends the container, its
 // daemons included; nothing hangs.
-func testSupervisorKilledFromTheHost(t *testing.T) {
+func testSupervisorKilledFromTheHost(t *testing.T, d *daemon) {
 	t.Parallel()
-	c := runContainer(t, "-e", "MODE=children ignore-term", appImage(t))
+	c := d.runContainer(t, "-e", "MODE=children ignore-term", appImage(t, d))
 	c.waitLog("gen 1 children started", 1)
-	run(t, nil, "docker", "kill", "-s", "KILL", c.id)
+	d.run(t, nil, "docker", "kill", "-s", "KILL", c.id)
 	if code := c.waitExitCode(); code != "137" {
 		t.Errorf("the container exited with %s, want 137 (SIGKILL)", code)
 	}
@@ -340,10 +340,10 @@ func testSupervisorKilledFromTheHost(t *testing.T) {
 
 // testNoCommandExits127: an image with neither ENTRYPOINT nor CMD builds;
 // the supervisor exits 127 and says what is missing.
-func testNoCommandExits127(t *testing.T) {
+func testNoCommandExits127(t *testing.T, d *daemon) {
 	t.Parallel()
-	img := faultImage(t, "faults-no-command", "# syntax=tiltdev/restart-frontend\nFROM busybox\nCMD []\n")
-	c := runContainer(t, img)
+	img := faultImage(t, d, "faults-no-command", "# syntax=tiltdev/restart-frontend\nFROM busybox\nCMD []\n")
+	c := d.runContainer(t, img)
 	if code := c.waitExitCode(); code != "127" {
 		t.Errorf("the container exited with %s, want 127", code)
 	}
@@ -352,16 +352,16 @@ func testNoCommandExits127(t *testing.T) {
 
 // testTriggerContentIsNeverRun: whatever a user writes into the trigger, the
 // supervisor only restarts the app; the trigger stays a plain 0666 file.
-func testTriggerContentIsNeverRun(t *testing.T) {
+func testTriggerContentIsNeverRun(t *testing.T, d *daemon) {
 	t.Parallel()
-	c := runContainer(t, appImage(t))
+	c := d.runContainer(t, appImage(t, d))
 	c.waitLog("gen 1 ", 1)
 	for _, content := range []string{"#!/bin/sh\ntouch /tmp/pwned-script\n", "touch /tmp/pwned-command; exit 3"} {
 		c.waitRestart(func() {
-			run(t, []byte(content), "docker", "exec", "-i", "-u", "nobody", c.id, "sh", "-c", "cat > /.restart-proc")
+			d.run(t, []byte(content), "docker", "exec", "-i", "-u", "nobody", c.id, "sh", "-c", "cat > /.restart-proc")
 		})
 	}
-	if out, err := tryRunOn(c.d, nil, "docker", "exec", c.id, "sh", "-c", "ls /tmp/pwned-* 2>/dev/null"); err == nil {
+	if out, err := c.d.tryRun(nil, "docker", "exec", c.id, "sh", "-c", "ls /tmp/pwned-* 2>/dev/null"); err == nil {
 		t.Errorf("the trigger's content ran: %s", out)
 	}
 	if got := strings.TrimSpace(c.exec(nil, "stat", "-c", "%a %u:%g %F", "/.restart-proc")); got != "666 0:0 regular file" {
@@ -372,9 +372,9 @@ func testTriggerContentIsNeverRun(t *testing.T) {
 // testNonRootCannotReplaceTheSupervisor: the supervisor runs as the
 // container's user with no privileges, and that user can neither write,
 // delete nor move the supervisor or its folder.
-func testNonRootCannotReplaceTheSupervisor(t *testing.T) {
+func testNonRootCannotReplaceTheSupervisor(t *testing.T, d *daemon) {
 	t.Parallel()
-	c := runContainer(t, "-u", "1234:1234", appImage(t))
+	c := d.runContainer(t, "-u", "1234:1234", appImage(t, d))
 	c.waitLog("gen 1 ", 1)
 	status := c.exec(nil, "cat", "/proc/1/status")
 	for _, want := range []string{"Uid:\t1234\t1234\t1234\t1234", "Gid:\t1234\t1234\t1234\t1234", "CapEff:\t0000000000000000"} {
@@ -389,7 +389,7 @@ func testNonRootCannotReplaceTheSupervisor(t *testing.T) {
 		{"cp", "/bin/busybox", "/.restart/evil"},
 		{"chmod", "0777", "/.restart/supervisor"},
 	} {
-		if out, err := tryRunOn(c.d, nil, append([]string{"docker", "exec", c.id}, attempt...)...); err == nil {
+		if out, err := c.d.tryRun(nil, append([]string{"docker", "exec", c.id}, attempt...)...); err == nil {
 			t.Errorf("uid 1234 could %q: %s", attempt, out)
 		}
 	}
@@ -403,8 +403,9 @@ func testNonRootCannotReplaceTheSupervisor(t *testing.T) {
 // TestFrontendImageHasNoNetwork: BuildKit runs the frontend with no network
 // when its image says so.
 func TestFrontendImageHasNoNetwork(t *testing.T) {
+	d := docker20()
 	t.Parallel()
-	out := run(t, nil, "crane", "config", "--insecure", os.Getenv("RIG_REGISTRY")+"/tiltdev/restart-frontend:latest")
+	out := d.run(t, nil, "crane", "config", "--insecure", os.Getenv("RIG_REGISTRY")+"/tiltdev/restart-frontend:latest")
 	var cfg struct {
 		Config struct{ Labels map[string]string }
 	}

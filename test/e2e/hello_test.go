@@ -16,13 +16,13 @@ import (
 // testHelloLiveUpdate builds examples/hello with every builder, then does
 // what Tilt's live_update does: sync a changed file with tar, touch the
 // trigger, and expect the new code to run in the same container.
-func testHelloLiveUpdate(t *testing.T) {
+func testHelloLiveUpdate(t *testing.T, d *daemon) {
 	for _, builder := range builders {
 		t.Run(builder, func(t *testing.T) {
 			t.Parallel()
 			dir := rigtest.CopyExample(t, "hello")
-			image := build(t, builder, dir, "hello")
-			c := runContainer(t, image)
+			image := d.build(t, builder, dir, "hello")
+			c := d.runContainer(t, image)
 			c.waitLog("version 1", 1)
 			oldPid := pidOf(t, c.logs(), "version 1")
 			started := c.inspect("{{.State.StartedAt}}")
@@ -46,7 +46,7 @@ func testHelloLiveUpdate(t *testing.T) {
 			}
 
 			begin := time.Now()
-			run(t, nil, "docker", "stop", c.id)
+			d.run(t, nil, "docker", "stop", c.id)
 			t.Logf("docker stop took %s", time.Since(begin))
 			if code := c.inspect("{{.State.ExitCode}}"); code != "0" {
 				t.Errorf("exit code after docker stop = %s, want 0 (the app's own)", code)

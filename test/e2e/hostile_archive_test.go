@@ -27,7 +27,8 @@ func TestHostileArchiveIsRefused(t *testing.T) {
 		"data/message": "v1",
 	})
 	copyFile(t, app, filepath.Join(dir, "message"))
-	c := runContainer(t, build(t, "docker", dir, "hostile-archive", "RESTART_TOOLS=on"))
+	d := docker20()
+	c := d.runContainer(t, d.build(t, "docker", dir, "hostile-archive", "RESTART_TOOLS=on"))
 	c.waitLog("message: v1", 1)
 
 	for _, tc := range []struct {
@@ -46,14 +47,14 @@ func TestHostileArchiveIsRefused(t *testing.T) {
 		if tc.stdin != nil {
 			flags = append(flags, "-i")
 		}
-		_, err := tryRunOn(c.d, tc.stdin, append(append(flags, c.id), tc.args...)...)
+		_, err := c.d.tryRun(tc.stdin, append(append(flags, c.id), tc.args...)...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v; want an error with %q", tc.name, err, tc.want)
 		}
 	}
 
 	copied := t.TempDir()
-	run(t, nil, "docker", "cp", c.id+":/data/.", copied)
+	d.run(t, nil, "docker", "cp", c.id+":/data/.", copied)
 	entries, err := os.ReadDir(copied)
 	if err != nil {
 		t.Fatal(err)

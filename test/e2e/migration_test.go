@@ -14,22 +14,22 @@ import (
 // restartable by `docker build --build-arg BASE=IMAGE - < restart.Dockerfile`
 // with a three-line Dockerfile that starts FROM it. Its ENTRYPOINT and CMD
 // are the built image's, run under the supervisor.
-func testWrapBuiltImage(t *testing.T) {
+func testWrapBuiltImage(t *testing.T, d *daemon) {
 	t.Parallel()
 	base := t.TempDir()
 	rigtest.WriteFile(t, base, "Dockerfile", "FROM busybox\nCMD [\"sh\", \"-c\", \"echo built elsewhere, pid $$; exec sleep 600\"]\n")
 	baseImage := os.Getenv("RIG_REGISTRY") + "/e2e/built-elsewhere:docker"
-	run(t, nil, "docker", "build", "-q", "-t", baseImage, base)
+	d.run(t, nil, "docker", "build", "-q", "-t", baseImage, base)
 
 	image := os.Getenv("RIG_REGISTRY") + "/e2e/built-elsewhere-restart:docker"
-	run(t, []byte("# syntax=tiltdev/restart-frontend\nARG BASE\nFROM ${BASE}\n"),
+	d.run(t, []byte("# syntax=tiltdev/restart-frontend\nARG BASE\nFROM ${BASE}\n"),
 		"docker", "build", "-q", "-t", image, "--build-arg", "BASE="+baseImage, "-")
-	if got := run(t, nil, "docker", "inspect", "-f", "{{index .Config.Entrypoint 0}} {{json .Config.Cmd}}", image); strings.TrimSpace(got) !=
+	if got := d.run(t, nil, "docker", "inspect", "-f", "{{index .Config.Entrypoint 0}} {{json .Config.Cmd}}", image); strings.TrimSpace(got) !=
 		`/.restart/supervisor ["sh","-c","echo built elsewhere, pid $$; exec sleep 600"]` {
 		t.Fatalf("wrapped image: entrypoint and cmd = %s, want the supervisor and the built image's CMD", got)
 	}
 
-	c := runContainer(t, image)
+	c := d.runContainer(t, image)
 	out := c.follow()
 	out.Wait("built elsewhere, pid ")
 	first, old := c.state(), c.appProcs()

@@ -38,20 +38,21 @@ var elfMachines = map[string]elf.Machine{
 // machine), restarts on Tilt's live update steps, and stops with the app's
 // code.
 func TestMultiPlatformExamples(t *testing.T) {
+	d := docker20()
 	for _, builder := range []string{"buildctl", "buildx"} {
 		t.Run(builder+"/shell", func(t *testing.T) {
 			t.Parallel()
-			refs := buildMultiPlatform(t, builder, rigtest.CopyExample(t, "shell"), "multi-shell")
+			refs := buildMultiPlatform(t, d, builder, rigtest.CopyExample(t, "shell"), "multi-shell")
 			for _, p := range multiPlatforms {
-				t.Run(p, func(t *testing.T) { liveUpdateShell(t, p, refs[p]) })
+				t.Run(p, func(t *testing.T) { liveUpdateShell(t, d, p, refs[p]) })
 			}
 		})
 		t.Run(builder+"/scratch", func(t *testing.T) {
 			t.Parallel()
 			dir := rigtest.CopyExample(t, "scratch")
-			refs := buildMultiPlatform(t, builder, dir, "multi-scratch", "RESTART_TOOLS=on")
+			refs := buildMultiPlatform(t, d, builder, dir, "multi-scratch", "RESTART_TOOLS=on")
 			for _, p := range multiPlatforms {
-				t.Run(p, func(t *testing.T) { liveUpdateScratch(t, p, dir, refs[p]) })
+				t.Run(p, func(t *testing.T) { liveUpdateScratch(t, d, p, dir, refs[p]) })
 			}
 		})
 	}
@@ -60,8 +61,8 @@ func TestMultiPlatformExamples(t *testing.T) {
 // liveUpdateShell runs examples/shell's image for platform p, syncs a new
 // ticker.sh and deletes a message as Tilt does, triggers a restart, and stops
 // the container.
-func liveUpdateShell(t *testing.T, p, ref string) {
-	c := runContainer(t, ref)
+func liveUpdateShell(t *testing.T, d *daemon, p, ref string) {
+	c := d.runContainer(t, ref)
 	checkPlatform(t, c, p, "/.restart/supervisor", "/usr/bin/dash")
 	out := c.follow()
 	out.Wait("ticker version 1, pid ")
@@ -80,7 +81,7 @@ func liveUpdateShell(t *testing.T, p, ref string) {
 	out.Wait("ticker version 2, pid ")
 	c.checkGone(old)
 	c.checkNotRestarted(first)
-	if _, err := tryRun(nil, "docker", "exec", c.id, "test", "!", "-e", "/app/messages/old.txt"); err != nil {
+	if _, err := d.tryRun(nil, "docker", "exec", c.id, "test", "!", "-e", "/app/messages/old.txt"); err != nil {
 		t.Errorf("/app/messages/old.txt is still in the container: %v", err)
 	}
 	// The shell of the shell-form CMD has no trap: SIGTERM ends it, so the
@@ -92,8 +93,8 @@ func liveUpdateShell(t *testing.T, p, ref string) {
 // RESTART_TOOLS=on, so Tilt's tar and rm work on scratch) for platform p,
 // syncs a counter compiled for p, and restarts it with the list-form run
 // step.
-func liveUpdateScratch(t *testing.T, p, dir, ref string) {
-	c := runContainer(t, ref)
+func liveUpdateScratch(t *testing.T, d *daemon, p, dir, ref string) {
+	c := d.runContainer(t, ref)
 	checkPlatform(t, c, p, "/.restart/supervisor", "/.restart/tools", "/counter")
 	out := c.follow()
 	out.Wait("counter v1: pid ")
@@ -127,7 +128,7 @@ func liveUpdateScratch(t *testing.T, p, dir, ref string) {
 // signal), and checks that the container exited with the app's own code.
 func stopWithAppCode(t *testing.T, c *container, out *rigtest.Output, stopped string, n int, code string) {
 	t.Helper()
-	run(t, nil, "docker", "stop", c.id)
+	c.d.run(t, nil, "docker", "stop", c.id)
 	if stopped != "" {
 		out.WaitN(stopped, n)
 	}
@@ -161,7 +162,7 @@ func elfMachine(t *testing.T, data []byte) elf.Machine {
 // index into the rig's registry, and returns, per platform, a reference
 // by digest to that platform's image that the rig's dockerd can pull.
 // args are build args, NAME=VALUE.
-func buildMultiPlatform(t *testing.T, builder, dir, name string, args ...string) map[string]string {
+func buildMultiPlatform(t *testing.T, d *daemon, builder, dir, name string, args ...string) map[string]string {
 	t.Helper()
 	image := os.Getenv("RIG_REGISTRY") + "/e2e/" + name + ":" + builder
 	list := strings.Join(multiPlatforms, ",")
@@ -183,13 +184,13 @@ func buildMultiPlatform(t *testing.T, builder, dir, name string, args ...string)
 	default:
 		t.Fatalf("unknown builder %q", builder)
 	}
-	run(t, nil, cmd...)
-	refs := indexManifests(t, image)
+	d.run(t, nil, cmd...)
+	refs := indexManifests(t, d, image)
 	for _, p := range multiPlatforms {
 		if refs[p] == "" {
 			t.Fatalf("the index of %s has no %s image: %v", image, p, refs)
 		}
-		run(t, nil, "docker", "pull", "-q", refs[p])
+		d.run(t, nil, "docker", "pull", "-q", refs[p])
 	}
 	return refs
 }
@@ -197,10 +198,10 @@ func buildMultiPlatform(t *testing.T, builder, dir, name string, args ...string)
 // indexManifests reads the index at image from the registry and returns a
 // reference by digest to each of its platform images (attestations, whose
 // platform is unknown/unknown, are left out).
-func indexManifests(t *testing.T, image string) map[string]string {
+func indexManifests(t *testing.T, d *daemon, image string) map[string]string {
 	t.Helper()
 	var index ocispecs.Index
-	if err := json.Unmarshal([]byte(run(t, nil, "crane", "manifest", image)), &index); err != nil {
+	if err := json.Unmarshal([]byte(d.run(t, nil, "crane", "manifest", image)), &index); err != nil {
 		t.Fatalf("the manifest of %s: %v", image, err)
 	}
 	repo, _, _ := strings.Cut(image[strings.Index(image, "/")+1:], ":")
@@ -215,9 +216,9 @@ func indexManifests(t *testing.T, image string) map[string]string {
 
 // fileOfImage returns the file name of the image ref (flattened, as crane
 // export writes it).
-func fileOfImage(t *testing.T, ref, name string) []byte {
+func fileOfImage(t *testing.T, d *daemon, ref, name string) []byte {
 	t.Helper()
-	tr := tar.NewReader(strings.NewReader(run(t, nil, "crane", "export", ref, "-")))
+	tr := tar.NewReader(strings.NewReader(d.run(t, nil, "crane", "export", ref, "-")))
 	for {
 		hdr, err := tr.Next()
 		if err != nil {
@@ -241,12 +242,13 @@ func fileOfImage(t *testing.T, ref, name string) []byte {
 // image, another platform than the frontend's own: it must get the amd64
 // supervisor, and restart on a trigger.
 func TestArm64FrontendImage(t *testing.T) {
+	d := docker20()
 	registry := os.Getenv("RIG_REGISTRY")
-	refs := indexManifests(t, registry+"/tiltdev/restart-frontend:latest")
+	refs := indexManifests(t, d, registry+"/tiltdev/restart-frontend:latest")
 	if refs["linux/arm64"] == "" {
 		t.Fatalf("the frontend image has no linux/arm64 manifest (make image builds it): %v", refs)
 	}
-	if m := elfMachine(t, fileOfImage(t, refs["linux/arm64"], "/frontend")); m != elf.EM_AARCH64 {
+	if m := elfMachine(t, fileOfImage(t, d, refs["linux/arm64"], "/frontend")); m != elf.EM_AARCH64 {
 		t.Fatalf("/frontend of the frontend's linux/arm64 image is for %v", m)
 	}
 	_, digest, _ := strings.Cut(refs["linux/arm64"], "@")
@@ -267,29 +269,29 @@ CMD ["sh", "-c", "echo \"app pid $$ on $(uname -m)\"; trap 'echo stopping; exit 
 		// about ten runs on a loaded machine: the frontend process dies, and
 		// BuildKit says its gRPC server closed). Such a crash is retried
 		// once, and logged; any other failure, or a second crash, fails.
-		if _, err := tryRun(nil, cmd...); err != nil {
+		if _, err := d.tryRun(nil, cmd...); err != nil {
 			if !strings.Contains(err.Error(), "frontend grpc server closed unexpectedly") {
 				t.Fatalf("%s: %v", strings.Join(cmd, " "), err)
 			}
 			t.Logf("the emulated frontend crashed; building once more: %v", err)
-			run(t, nil, cmd...)
+			d.run(t, nil, cmd...)
 		}
-		run(t, nil, "docker", "pull", "-q", image)
-		restartOnce(t, image)
+		d.run(t, nil, "docker", "pull", "-q", image)
+		restartOnce(t, d, image)
 	})
 	t.Run("fallback", func(t *testing.T) {
 		t.Parallel()
 		dir := t.TempDir()
 		rigtest.WriteFile(t, dir, "Dockerfile", "# syntax="+source+"\n"+dockerfile)
-		restartOnce(t, build(t, "docker", dir, "arm64-frontend-fallback"))
+		restartOnce(t, d, d.build(t, "docker", dir, "arm64-frontend-fallback"))
 	})
 }
 
 // restartOnce runs the linux/amd64 image, checks its supervisor is amd64's,
 // restarts the app with a trigger and stops it.
-func restartOnce(t *testing.T, image string) {
+func restartOnce(t *testing.T, d *daemon, image string) {
 	t.Helper()
-	c := runContainer(t, image)
+	c := d.runContainer(t, image)
 	checkPlatform(t, c, "linux/amd64", "/.restart/supervisor")
 	out := c.follow()
 	first := rigtest.PidIn(t, out.Wait("on x86_64"))
@@ -304,6 +306,7 @@ func restartOnce(t *testing.T, image string) {
 // that makes its user with busybox's own addgroup and adduser, as many
 // Dockerfiles on `FROM busybox` do, and runs each image as that user.
 func TestBusyboxUsers(t *testing.T) {
+	d := docker20()
 	t.Parallel()
 	dir := t.TempDir()
 	rigtest.WriteFile(t, dir, "Dockerfile", `# syntax=tiltdev/restart-frontend
@@ -312,10 +315,10 @@ RUN addgroup -S app && adduser -S -D -H -G app app && addgroup app nogroup
 USER app
 CMD ["sh", "-c", "echo \"user $(id -un) groups $(id -Gn) pid $$ on $(uname -m)\"; exec sleep 1000"]
 `)
-	refs := buildMultiPlatform(t, "buildctl", dir, "busybox-users")
+	refs := buildMultiPlatform(t, d, "buildctl", dir, "busybox-users")
 	for _, p := range multiPlatforms {
 		t.Run(p, func(t *testing.T) {
-			c := runContainer(t, refs[p])
+			c := d.runContainer(t, refs[p])
 			// The supervisor's own "started" line quotes the command: only
 			// the app's output has the user's name in it.
 			c.follow().Wait("user app groups app nogroup pid ")

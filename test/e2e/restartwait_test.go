@@ -26,7 +26,7 @@ var restartWait = []string{"/.restart/supervisor", "restart", "--wait"}
 // exec flags (-u), and returns its output and exit code.
 func (c *container) execCode(flags []string, argv ...string) (string, int) {
 	c.t.Helper()
-	out, err := tryRun(nil, append(append(append([]string{"docker", "exec"}, flags...), c.id), argv...)...)
+	out, err := c.d.tryRun(nil, append(append(append([]string{"docker", "exec"}, flags...), c.id), argv...)...)
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		return err.Error(), ee.ExitCode()
@@ -55,11 +55,12 @@ func expectCode(t *testing.T, what, out string, code, want int, texts ...string)
 // code (exit policy continue keeps the container, as with Tilt on
 // Kubernetes a crash would otherwise restart the pod).
 func TestRestartWaitGoServer(t *testing.T) {
+	d := docker20()
 	t.Parallel()
 	dir := rigtest.CopyExample(t, "go-server")
 	goBuild(t, dir, "build/app")
-	c := runContainer(t, "-e", "RESTART_EXIT_POLICY=continue",
-		buildImage(t, "docker", dir, "example-go-server", buildOptions{target: "dev"}))
+	c := d.runContainer(t, "-e", "RESTART_EXIT_POLICY=continue",
+		d.buildImage(t, "docker", dir, "example-go-server", buildOptions{target: "dev"}))
 	out := c.follow()
 	out.Wait(`go-server v1 pid `)
 	first := c.state()
@@ -104,24 +105,25 @@ func TestRestartWaitGoServer(t *testing.T) {
 // root filesystem and the trigger elsewhere, with the fault app of
 // faults_test.go.
 func TestRestartWaitFaults(t *testing.T) {
+	d := docker20()
 	t.Parallel()
 	t.Run("as a user other than the supervisor's", func(t *testing.T) {
 		t.Parallel()
-		c := runContainer(t, appImage(t))
+		c := d.runContainer(t, appImage(t, d))
 		c.waitLog("gen 1 ", 1)
 		got, code := c.execCode([]string{"-u", "12345:12345"}, restartWait...)
 		expectCode(t, "uid 12345", got, code, 0, "(generation 2)")
 	})
 	t.Run("with a read-only root filesystem", func(t *testing.T) {
 		t.Parallel()
-		c := runContainer(t, "--read-only", "--tmpfs", "/tmp", "-e", "RESTART_TRIGGER=/tmp/restart", "-e", "TRIGGER=/tmp/restart", appImage(t))
+		c := d.runContainer(t, "--read-only", "--tmpfs", "/tmp", "-e", "RESTART_TRIGGER=/tmp/restart", "-e", "TRIGGER=/tmp/restart", appImage(t, d))
 		c.waitLog("gen 1 ", 1)
 		got, code := c.execCode(nil, append(restartWait, "--settle=0")...)
 		expectCode(t, "read-only", got, code, 0, "(generation 2)")
 	})
 	t.Run("a crash names the code", func(t *testing.T) {
 		t.Parallel()
-		c := runContainer(t, "-e", "RESTART_EXIT_POLICY=continue", "-e", "MODE=crash", appImage(t))
+		c := d.runContainer(t, "-e", "RESTART_EXIT_POLICY=continue", "-e", "MODE=crash", appImage(t, d))
 		c.waitLog("gen 1 ", 1)
 		c.exec(nil, "touch", "/tmp/crash")
 		c.waitLog("gen 1 crashing", 1)
@@ -137,8 +139,9 @@ func TestRestartWaitFaults(t *testing.T) {
 // exec with its exit code, which the watch output names too, and the
 // container stays (the example's exit policy is continue).
 func TestComposeWatchRestartWait(t *testing.T) {
+	d := docker20()
 	t.Parallel()
-	p := newComposeProject(t, "shell", "shell")
+	p := newComposeProject(t, d, "shell", "shell")
 	// A project and an image of its own: TestComposeShell runs the same
 	// example at the same time.
 	p.name += "-watch"
@@ -152,7 +155,7 @@ func TestComposeWatchRestartWait(t *testing.T) {
 
 	// As TestComposeWatchPython does: the plugin binary itself, so that
 	// stopping it stops the watcher.
-	plugin := strings.TrimSpace(run(t, nil, "docker", "info", "--format",
+	plugin := strings.TrimSpace(d.run(t, nil, "docker", "info", "--format",
 		`{{range .ClientInfo.Plugins}}{{if eq .Name "compose"}}{{.Path}}{{end}}{{end}}`))
 	watchOut := startOutput(t, exec.Command(plugin, append(p.args()[1:], "watch", "--no-up")...), syscall.SIGTERM)
 	t.Cleanup(func() {

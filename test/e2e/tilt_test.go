@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tilt-dev/restart-frontend/test/rigtest"
+	"github.com/tilt-dev/restart-frontend/test/scenario"
 )
 
 // This file does to a running container what Tilt's live_update does
@@ -34,36 +35,32 @@ const hangGuard = 2 * time.Minute
 // localDir, which a sync(localDir, containerDir) maps to containerDir.
 func (c *container) syncFiles(localDir, containerDir string, rels ...string) {
 	c.t.Helper()
-	archive, err := rigtest.SyncArchive(localDir, containerDir, rels...)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	c.exec(archive, "tar", "-C", "/", "-x", "-f", "-")
+	scenario.SyncFiles(c.t, c, localDir, containerDir, rels...)
 }
 
 // deleteFiles is Tilt's sync step for files deleted locally.
 func (c *container) deleteFiles(paths ...string) {
 	c.t.Helper()
-	c.exec(nil, append([]string{"rm", "-rf"}, paths...)...)
+	scenario.DeleteFiles(c.t, c, paths...)
 }
 
 // runStep is Tilt's run step: a string runs with sh -c.
 func (c *container) runStep(cmd string) {
 	c.t.Helper()
-	c.exec(nil, "sh", "-c", cmd)
+	scenario.Run(c.t, c, "sh", "-c", cmd)
 }
 
 // runArgv is Tilt's run step given a list: raw argv, no shell.
 func (c *container) runArgv(argv ...string) {
 	c.t.Helper()
-	c.exec(nil, argv...)
+	scenario.Run(c.t, c, argv...)
 }
 
 // readFile reads a file of the container with `docker cp`, which needs
 // nothing in the image (not even cat).
 func (c *container) readFile(name string) []byte {
 	c.t.Helper()
-	out := run(c.t, nil, "docker", "cp", c.id+":"+name, "-")
+	out := c.d.run(c.t, nil, "docker", "cp", c.id+":"+name, "-")
 	tr := tar.NewReader(strings.NewReader(out))
 	if _, err := tr.Next(); err != nil {
 		c.t.Fatalf("docker cp %s:%s: %v", c.id, name, err)
@@ -104,7 +101,7 @@ func (c *container) appProcs() map[string]string {
 	c.t.Helper()
 	init := c.inspect("{{.State.Pid}}")
 	procs := map[string]string{}
-	lines := strings.Split(strings.TrimSpace(run(c.t, nil, "docker", "top", c.id, "-o", "pid,args")), "\n")
+	lines := strings.Split(strings.TrimSpace(c.d.run(c.t, nil, "docker", "top", c.id, "-o", "pid,args")), "\n")
 	for _, line := range lines[1:] { // the header
 		pid, args, _ := strings.Cut(strings.TrimSpace(line), " ")
 		if pid != init {
@@ -141,10 +138,18 @@ func (c *container) waitNoApp() {
 	}
 }
 
+// follow returns the container's output, from its start on, followed with
+// `docker logs -f` (started on the first call).
 func (c *container) follow() *rigtest.Output {
 	c.t.Helper()
-	return startOutput(c.t, c.d.command(context.Background(), "docker", "logs", "-f", c.id), os.Kill)
+	if c.log == nil {
+		c.log = startOutput(c.t, c.d.command(context.Background(), "docker", "logs", "-f", c.id), os.Kill)
+	}
+	return c.log
 }
+
+// Output is follow, for the live-update scenarios (scenario.Target).
+func (c *container) Output() *rigtest.Output { return c.follow() }
 
 // startOutput starts cmd with its stdout and stderr into an output, and
 // stops it with the signal stop when the test ends. The output is done when

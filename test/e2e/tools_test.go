@@ -12,7 +12,7 @@ import (
 // RESTART_TOOLS=on and does Tilt's whole live-update loop in them as the
 // container's user: sync with tar, delete with rm -rf, restart with the
 // list-form run step.
-func testLiveUpdateWithoutShellOrTar(t *testing.T) {
+func testLiveUpdateWithoutShellOrTar(t *testing.T, d *daemon) {
 	app := filepath.Join(t.TempDir(), "message")
 	compile := exec.Command("go", "build", "-o", app, "./testdata/message")
 	compile.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -32,8 +32,8 @@ func testLiveUpdateWithoutShellOrTar(t *testing.T) {
 			df := "# syntax=tiltdev/restart-frontend\n" + tc.dockerfile + "COPY message /message\nENTRYPOINT [\"/message\"]\n"
 			writeFiles(t, dir, map[string]string{"Dockerfile": df, "data/message": "v1", "data/old": "deleted by live update"})
 			copyFile(t, app, filepath.Join(dir, "message"))
-			image := build(t, tc.builder, dir, tc.name, "RESTART_TOOLS=on")
-			c := runContainer(t, image)
+			image := d.build(t, tc.builder, dir, tc.name, "RESTART_TOOLS=on")
+			c := d.runContainer(t, image)
 			c.waitLog("message: v1", 1)
 
 			c.exec(tarOf(t, map[string][]byte{"data/message": []byte("v2")}), "tar", "-C", "/", "-x", "-f", "-")
@@ -41,10 +41,10 @@ func testLiveUpdateWithoutShellOrTar(t *testing.T) {
 			c.exec(nil, "/.restart/supervisor", "restart")
 			c.waitLog("message: v2", 1)
 
-			if _, err := tryRunOn(c.d, nil, "docker", "exec", c.id, "/.restart/tools", "tar", "-t", "-f", "/data/message"); err == nil {
+			if _, err := c.d.tryRun(nil, "docker", "exec", c.id, "/.restart/tools", "tar", "-t", "-f", "/data/message"); err == nil {
 				t.Error("tar -t was accepted; only extraction is supported")
 			}
-			if _, err := tryRunOn(c.d, nil, "docker", "exec", c.id, "rm", "/data/old"); err == nil {
+			if _, err := c.d.tryRun(nil, "docker", "exec", c.id, "rm", "/data/old"); err == nil {
 				t.Error("/data/old survived rm -rf")
 			}
 		})

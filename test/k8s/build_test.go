@@ -9,8 +9,6 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/tilt-dev/restart-frontend/test/rigtest"
 )
 
 // buildOptions are what a build may add to the Dockerfile and its context.
@@ -63,12 +61,12 @@ var nodeArch = sync.OnceValues(func() (string, error) {
 	return nodes.Items[0].Status.NodeInfo.Architecture, nil
 })
 
-// goBuild compiles the Go program in dir to out for the cluster's node.
-func goBuild(t *testing.T, dir, out string) {
+// clusterArch is nodeArch, or fails the test.
+func clusterArch(t *testing.T) string {
 	t.Helper()
 	arch, err := nodeArch()
 	if err != nil {
 		t.Fatal(err)
 	}
-	rigtest.GoBuild(t, dir, out, arch)
+	return arch
 }

@@ -191,7 +191,7 @@ func TestReadOnlyRootFilesystemWithoutTrigger(t *testing.T) {
 	p.log.Wait("app v1 started")
 
 	for _, argv := range [][]string{{"sh", "-c", "date > /.restart-proc"}, {"/.restart/supervisor", "restart"}} {
-		_, err := p.tryExec(nil, argv...)
+		_, err := p.Exec(nil, argv...)
 		var failed *kube.ExecError
 		if !errors.As(err, &failed) || failed.Code == 0 || !strings.Contains(strings.ToLower(failed.Stderr), "read-only file system") {
 			t.Errorf("%v: want a non-zero exit and an error naming the read-only file system, have %v", argv, err)
@@ -382,7 +382,7 @@ func TestRestartWaitThroughPodsExec(t *testing.T) {
 
 	rigtest.WriteFile(t, dir, "crash", "")
 	p.syncFiles(dir, "/app", "crash")
-	_, err := p.tryExec(nil, wait...)
+	_, err := p.Exec(nil, wait...)
 	var failed *kube.ExecError
 	if !errors.As(err, &failed) || failed.Code != 7 {
 		t.Errorf("restart --wait after a crashing change: %v, want the app's exit code 7", err)

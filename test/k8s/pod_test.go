@@ -15,6 +15,7 @@ import (
 
 	"github.com/tilt-dev/restart-frontend/test/kube"
 	"github.com/tilt-dev/restart-frontend/test/rigtest"
+	"github.com/tilt-dev/restart-frontend/test/scenario"
 )
 
 // namespace creates a namespace for the test, with labels, and deletes it
@@ -130,16 +131,20 @@ func describePods(ns string) string {
 	return b.String()
 }
 
-// tryExec runs argv in the container through pods/exec, as Tilt does.
-func (p *pod) tryExec(stdin []byte, argv ...string) (string, error) {
+// Exec runs argv in the container through pods/exec, as Tilt does
+// (scenario.Target).
+func (p *pod) Exec(stdin []byte, argv ...string) (string, error) {
 	c, cancel := context.WithTimeout(ctx, rigtest.HangGuard)
 	defer cancel()
 	return cluster.Exec(c, p.ns, p.name, p.container, stdin, argv...)
 }
 
+// Output is the container's log, followed from its start (scenario.Target).
+func (p *pod) Output() *rigtest.Output { return p.log }
+
 func (p *pod) exec(stdin []byte, argv ...string) string {
 	p.t.Helper()
-	out, err := p.tryExec(stdin, argv...)
+	out, err := p.Exec(stdin, argv...)
 	if err != nil {
 		p.t.Fatal(err)
 	}
@@ -150,23 +155,19 @@ func (p *pod) exec(stdin []byte, argv ...string) string {
 // localDir, which a sync(localDir, containerDir) maps to containerDir.
 func (p *pod) syncFiles(localDir, containerDir string, rels ...string) {
 	p.t.Helper()
-	archive, err := rigtest.SyncArchive(localDir, containerDir, rels...)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	p.exec(archive, "tar", "-C", "/", "-x", "-f", "-")
+	scenario.SyncFiles(p.t, p, localDir, containerDir, rels...)
 }
 
 // deleteFiles is Tilt's sync step for files deleted locally.
 func (p *pod) deleteFiles(paths ...string) {
 	p.t.Helper()
-	p.exec(nil, append([]string{"rm", "-rf"}, paths...)...)
+	scenario.DeleteFiles(p.t, p, paths...)
 }
 
 // runStep is Tilt's run step given a string: sh -c.
 func (p *pod) runStep(cmd string) {
 	p.t.Helper()
-	p.exec(nil, "sh", "-c", cmd)
+	scenario.Run(p.t, p, "sh", "-c", cmd)
 }
 
 // get returns the pod as it is now.
