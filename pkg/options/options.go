@@ -115,6 +115,11 @@ var options = []option{
 			if !ok || p == "/" {
 				return errBad
 			}
+			if dir := systemFolder(p, triggerRefused); dir != "" {
+				return notWanted("a file outside " + dir + ": the trigger is created writable by every user, " +
+					"and " + dir + " is the system's; e.g. " + contract.DefaultTrigger + " (the default), " +
+					"or a file in a folder of its own, such as /restart/trigger on an emptyDir")
+			}
 			c.Trigger = p
 			return nil
 		},
@@ -171,6 +176,13 @@ var options = []option{
 				p, ok := cleanAbs(d)
 				if !ok {
 					return errBad
+				}
+				if dir := systemFolder(p, watchRefused); dir != "" || p == "/" {
+					if dir == "" {
+						dir = "/"
+					}
+					return notWanted("the app's own folders, e.g. /app/src: " + dir + " holds the system's files, " +
+						"which change all the time (every restart would bring the next)")
 				}
 				if !contains(dirs, p) {
 					dirs = append(dirs, p)
@@ -234,6 +246,48 @@ var options = []option{
 	},
 }
 
+// Folders an option may not name. The trigger is created writable by every
+// user, so it must not land among the system's files; a watch on the
+// kernel's or the devices' folders would restart the app without end.
+var (
+	triggerRefused = []string{"/etc", "/usr", "/bin", "/sbin", "/lib*", "/proc", "/sys", "/dev", "/boot"}
+	watchRefused   = []string{"/proc", "/sys", "/dev"}
+)
+
+// systemFolder returns the folder of folders that holds p (p itself
+// included), or "". A name ending in * stands for every top-level folder
+// that starts with it (/lib, /lib64, /libx32).
+func systemFolder(p string, folders []string) string {
+	for _, f := range folders {
+		if prefix, ok := strings.CutSuffix(f, "*"); ok {
+			top, _, _ := strings.Cut(p[1:], "/")
+			if strings.HasPrefix("/"+top, prefix) {
+				return "/" + top
+			}
+			continue
+		}
+		if p == f || strings.HasPrefix(p, f+"/") {
+			return f
+		}
+	}
+	return ""
+}
+
+// notWanted is a setter's error that says what is wanted instead of the
+// option's general want.
+type notWanted string
+
+func (n notWanted) Error() string { return string(n) }
+
+// wantFor returns what a setter's err says is wanted, else the option's
+// general want.
+func wantFor(want string, err error) string {
+	if n, ok := err.(notWanted); ok {
+		return string(n)
+	}
+	return want
+}
+
 // errBad is returned by option setters; the caller turns it into an
 // OptionError that names the option or variable.
 var errBad = errors.New("bad value")
@@ -286,7 +340,7 @@ func ParseConfig(args, env []string) (Config, []string, error) {
 			}
 			prevWatch := c.Watch
 			if err := opt.set(&c, value); err != nil {
-				return &OptionError{Name: "--" + opt.name, Value: value, Want: opt.want}
+				return &OptionError{Name: "--" + opt.name, Value: value, Want: wantFor(opt.want, err)}
 			}
 			if opt.name == "watch" { // a repeated --watch adds directories
 				for _, d := range c.Watch {
@@ -320,7 +374,7 @@ func ParseConfig(args, env []string) (Config, []string, error) {
 			continue
 		}
 		if err := opt.set(&c, v); err != nil {
-			return Config{}, nil, &OptionError{Name: opt.env, Value: v, Want: opt.want}
+			return Config{}, nil, &OptionError{Name: opt.env, Value: v, Want: wantFor(opt.want, err)}
 		}
 	}
 	if len(c.Watch) == 0 {

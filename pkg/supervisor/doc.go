@@ -113,6 +113,33 @@
 // the child runs the supervisor's own binary as a shim that sets LISTEN_PID
 // and execs the app (listen_linux.go), so the tracked pid is the app's.
 //
+// # Threat model
+//
+// Who can reach the supervisor, and what they can do:
+//   - Any process in the container can restart the app: the trigger is
+//     writable by every user on purpose, because the live update runs as
+//     whatever user the runtime picks (the image's USER, root, a Kubernetes
+//     runAsUser). Restarting is all the trigger does; its content is only a
+//     request stamp (status.go).
+//   - What such a process plants at the trigger cannot stall PID 1: the
+//     stamp is read in a goroutine of its own, through no link, without
+//     blocking, from a regular file only, 64 bytes at most
+//     (trigger_linux.go); a stamp from the future is ignored. restart writes
+//     through no link and into no FIFO.
+//   - Other containers of the pod share the network namespace, hence the
+//     abstract status socket: they can connect, flood, or bind its name first.
+//     Both ends prove they share the mount namespace before any line is sent
+//     or believed (proof_linux.go); the server caps and prunes its
+//     connections and never stops accepting (status_linux.go). A neighbour
+//     that holds the name makes `restart --wait` fail with a clear error;
+//     restarts still work.
+//   - Names of changed files are quoted in the log when not printable, so
+//     they cannot forge log lines or drive a terminal.
+//   - The options refuse triggers among the system's files and watches on
+//     /, /proc, /sys and /dev (package options).
+//
+// docs/security.md says the same for users, with tar and rm (package tools).
+//
 // # Signals
 //
 //	SIGHUP SIGINT SIGQUIT SIGTERM      forwarded to the app's group; then

@@ -435,7 +435,8 @@ func TestStatusLines(t *testing.T) {
 		"Tue Dec  1 00:00:00 UTC 2026\n":              0,
 		"":                                            0,
 		"-5":                                          0,
-		"1800000000000000001\n":                       0, // from the future: not restart's
+		"1800000000000000001\n":                       1800000000000000001, // within the allowance: a clock stepped back
+		"1800000010000000001\n":                       0,                   // from the future: not restart's
 		"9223372036854775807\n":                       0,
 	} {
 		if got := requestOf([]byte(content), now); got != want {

@@ -43,6 +43,7 @@ func run(cfg options.Config, argv, env []string, log *logger) int {
 		return ExitUsage
 	}
 	defer w.Close()
+	requests := stampRequests(cfg.Trigger, events)
 	statusSrv, err := serveStatus(cfg.Trigger)
 	if err != nil {
 		log.error("restart --wait cannot follow this supervisor: cannot serve its status: ", err.Error())
@@ -70,11 +71,9 @@ func run(cfg options.Config, argv, env []string, log *logger) int {
 			l.exited(pids, statuses)
 		case sig := <-sigs.forward:
 			l.signal(sig.(syscall.Signal))
-		case ev := <-events:
-			if content, err := readStamp(cfg.Trigger); err == nil {
-				l.request(requestOf(content, time.Now()))
-			}
-			l.trigger(ev.Reason)
+		case req := <-requests:
+			l.request(req.stamp)
+			l.trigger(req.reason)
 		case v := <-r.timer.C:
 			if r.timer.Fired(v) {
 				l.timeout()
@@ -82,4 +81,28 @@ func run(cfg options.Config, argv, env []string, log *logger) int {
 		}
 	}
 	return l.code
+}
+
+// request is a trigger or watch event with the stamp the trigger held then.
+type request struct {
+	reason string
+	stamp  int64
+}
+
+// stampRequests reads the trigger's stamp (status.go) for each event, in a
+// goroutine of its own: whatever the trigger has become, the loop that reaps
+// and forwards signals never opens it. The channel holds one request, as
+// the watcher's does: a burst of events asks for one restart.
+func stampRequests(trigger string, events <-chan watch.Event) <-chan request {
+	out := make(chan request, 1)
+	go func() {
+		for ev := range events {
+			var stamp int64
+			if content, err := readStamp(trigger); err == nil {
+				stamp = requestOf(content, time.Now())
+			}
+			out <- request{reason: ev.Reason, stamp: stamp}
+		}
+	}()
+	return out
 }

@@ -107,20 +107,25 @@ func parseStatus(line string) (status, bool) {
 	return s, ok
 }
 
+// stampAllowance is how far in the future a request's stamp may be.
+const stampAllowance = 10 * time.Second
+
 // requestOf reads the request stamp from the trigger's content: the Unix
 // nanoseconds `restart` writes. Other content (`date > trigger`, touch) is
 // no request anyone waits for: 0.
 // Only the first line counts: the supervisor may read the file between
 // restart's write and its truncation of the old content after it.
 //
-// A stamp later than now is no request either: restart writes its clock
-// before the supervisor reads it, on the same kernel, so only someone else
-// writes one. Taken, it would stay the newest request for good, and every
-// later `restart --wait` would accept an old generation.
+// A stamp later than now, beyond stampAllowance, is no request either:
+// restart writes its clock before the supervisor reads it, on the same
+// kernel, so only someone else writes one. Taken, it would stay the newest
+// request for good, and every later `restart --wait` would accept an old
+// generation. The allowance lets a request through whose stamp was written
+// just before the clock stepped back.
 func requestOf(content []byte, now time.Time) int64 {
 	first, _, _ := strings.Cut(string(content), "\n")
 	n, err := strconv.ParseInt(strings.TrimSpace(first), 10, 64)
-	if err != nil || n < 0 || n > now.UnixNano() {
+	if err != nil || n < 0 || n > now.Add(stampAllowance).UnixNano() {
 		return 0
 	}
 	return n

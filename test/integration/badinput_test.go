@@ -220,19 +220,22 @@ func sourceRanges(err error) []string {
 // TestTriggerPathsThatWouldReplaceTheImagesFiles: the frontend copies an
 // empty trigger, mode 0666, to RESTART_TRIGGER. Where the image has a file
 // (or a link to one, or a file behind a linked folder) that would destroy it
-// and let every user write it (/etc/passwd), so the build fails. Only an
+// and let every user write it (/passwd-link to /etc/passwd), so the build
+// fails; a system folder is refused by its name already. Only an
 // empty file, such as the trigger of a base image built with the frontend,
 // may be there.
 func TestTriggerPathsThatWouldReplaceTheImagesFiles(t *testing.T) {
 	const df = "FROM busybox\n" +
 		"RUN ln -s /etc /etc-link && ln -s /etc/passwd /passwd-link && mkfifo /fifo && touch /empty\n" +
 		"ENTRYPOINT [\"sleep\", \"1000\"]\n"
-	for _, tc := range []struct{ trigger, want string }{
-		{"/etc/passwd", "the image has a file of "},
-		{"/passwd-link", "the image has a file of "},    // the link is followed
-		{"/etc-link/group", "the image has a file of "}, // so is a folder's
-		{"/fifo", "the image has a named pipe there"},
-		{"/srv/new/trigger", ""}, // not in the image: created
+	const noSuchPath = "give a path the image does not have"
+	for _, tc := range []struct{ trigger, want, fix string }{
+		// A system folder is refused by name, before the image is read.
+		{"/etc/passwd", "want a file outside /etc", "/restart/trigger on an emptyDir"},
+		{"/passwd-link", "the image has a file of ", noSuchPath},    // the link is followed
+		{"/etc-link/group", "the image has a file of ", noSuchPath}, // so is a folder's
+		{"/fifo", "the image has a named pipe there", noSuchPath},
+		{"/srv/new/trigger", "", ""}, // not in the image: created
 	} {
 		t.Run(tc.trigger, func(t *testing.T) {
 			t.Parallel()
@@ -243,7 +246,7 @@ func TestTriggerPathsThatWouldReplaceTheImagesFiles(t *testing.T) {
 				}
 				return
 			}
-			checkError(t, err, "RESTART_TRIGGER", strconv.Quote(tc.trigger), tc.want, "give a path the image does not have")
+			checkError(t, err, "RESTART_TRIGGER", strconv.Quote(tc.trigger), tc.want, tc.fix)
 		})
 	}
 	t.Run("an empty file becomes the trigger", func(t *testing.T) {
