@@ -62,7 +62,7 @@ var dockerTests = []dockerTest{
 	testReadOnlyRootFilesystem, testSupervisorKilledFromTheHost, testNoCommandExits127, testTriggerContentIsNeverRun,
 	testNonRootCannotReplaceTheSupervisor,
 	testAnyUserCanTrigger, testLiveUpdateWithoutShellOrTar, testWrapBuiltImage,
-	testSupervisorPaths,
+	testSupervisorPaths, testStatusSocketNeighbour,
 }
 
 // TestE2E runs dockerTests on each daemon, one daemon after the other (each
