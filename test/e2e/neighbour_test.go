@@ -95,7 +95,7 @@ func statusSocketName(t *testing.T, c *container) string {
 
 var neighbourImages sync.Map // daemon name → image
 
-// neighbourImage builds testdata/neighbour into a scratch image, once per
+// neighbourImage builds test/neighbour into a scratch image, once per
 // daemon.
 func neighbourImage(t *testing.T, d *daemon) string {
 	t.Helper()
@@ -103,7 +103,7 @@ func neighbourImage(t *testing.T, d *daemon) string {
 		return img.(string)
 	}
 	dir := t.TempDir()
-	build := exec.Command("go", "build", "-o", filepath.Join(dir, "neighbour"), "./testdata/neighbour")
+	build := exec.Command("go", "build", "-o", filepath.Join(dir, "neighbour"), "../neighbour")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)

@@ -1,19 +1,25 @@
 // Command neighbour plays another container of the app's pod on the
-// supervisor's status socket (test/e2e): sharing the app's network
-// namespace, it reaches the abstract socket, but not the app's files.
+// supervisor's status socket, for test/e2e (Docker) and test/k8s (a sidecar):
+// sharing the app's network namespace, it reaches the abstract socket, but
+// not the app's files.
 //
 //	neighbour flood NAME N   hold N silent connections to the socket NAME
 //	neighbour squat NAME     bind NAME before the supervisor does, and answer
 //	                         every connection as a supervisor would, with
 //	                         its own proof and a made-up successful restart
+//	neighbour taken NAME     exit 0 if something holds NAME, 1 if not (a
+//	                         startup probe for squat)
 //
-// NAME is the abstract name as /proc/net/unix shows it, @ first.
+// NAME is the abstract name as /proc/net/unix shows it, @ first; "auto"
+// waits for the supervisor's to show there, as a sidecar started with the
+// app would.
 package main
 
 import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -24,19 +30,45 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: neighbour flood NAME N | neighbour squat NAME")
 		os.Exit(2)
 	}
-	addr := &unix.SockaddrUnix{Name: os.Args[2]}
-	var err error
+	name, err := socketName(os.Args[2])
+	if err != nil {
+		fmt.Println("neighbour:", err)
+		os.Exit(1)
+	}
+	addr := &unix.SockaddrUnix{Name: name}
 	switch os.Args[1] {
 	case "flood":
 		n, _ := strconv.Atoi(os.Args[3])
 		err = flood(addr, n)
 	case "squat":
 		err = squat(addr)
+	case "taken":
+		os.Exit(taken(addr))
 	default:
 		err = fmt.Errorf("unknown mode %q", os.Args[1])
 	}
 	fmt.Println("neighbour:", err)
 	os.Exit(1)
+}
+
+// socketName returns name, or for "auto" the first supervisor's status
+// socket that /proc/net/unix lists within a minute.
+func socketName(name string) (string, error) {
+	if name != "auto" {
+		return name, nil
+	}
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		table, err := os.ReadFile("/proc/net/unix")
+		if err != nil {
+			return "", err
+		}
+		for _, line := range strings.Split(string(table), "\n") {
+			if fields := strings.Fields(line); len(fields) > 0 && strings.HasPrefix(fields[len(fields)-1], "@restart-frontend/") {
+				return fields[len(fields)-1], nil
+			}
+		}
+	}
+	return "", fmt.Errorf("no @restart-frontend/ socket in /proc/net/unix within a minute")
 }
 
 // flood opens n connections and holds them, saying so, until killed.
@@ -52,6 +84,19 @@ func flood(addr *unix.SockaddrUnix, n int) error {
 	}
 	fmt.Printf("neighbour: holding %d connections\n", n)
 	select {}
+}
+
+// taken is 0 when addr is bound by someone, 1 when this process could bind it.
+func taken(addr *unix.SockaddrUnix) int {
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	if err != nil {
+		return 1
+	}
+	defer unix.Close(fd)
+	if unix.Bind(fd, addr) == unix.EADDRINUSE {
+		return 0
+	}
+	return 1
 }
 
 // squat binds the name and answers until killed.
