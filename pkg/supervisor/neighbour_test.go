@@ -236,3 +236,17 @@ func TestHostileTrigger(t *testing.T) {
 		})
 	}
 }
+
+// TestFutureStampIsNoRequest: anyone can write a stamp far in the future
+// into the trigger. Taken as a request, it stayed the newest for good, and
+// every later restart --wait accepted the generation running then. It
+// restarts the app, as any write does, and is then forgotten.
+func TestFutureStampIsNoRequest(t *testing.T) {
+	t.Parallel()
+	s := startSup(t, supOptions{})
+	s.gen(1)
+	s.write("4000000000000000000\n") // the year 2096
+	s.gen(2)
+	code, out, errOut := restartWait(t, s, nil, "--settle=0")
+	expectWait(t, code, out, errOut, 0, "(generation 3)")
+}

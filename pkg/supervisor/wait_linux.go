@@ -19,7 +19,7 @@ const probeInterval = 20 * time.Millisecond
 // request until it has stayed up for the settle time, or accepts connections
 // on the --ready port. It returns restart's exit code.
 func waitRestart(trigger, from string, ra restartArgs, stdout io.Writer, log *logger) int {
-	fd, err := dialStatus(trigger, dialTimeout)
+	fd, err := dialStatus(trigger, min(dialTimeout, ra.timeout))
 	if err != nil {
 		log.error("restart: cannot wait: ", dialError(trigger, from, err))
 		return ExitRestartFailed
@@ -35,8 +35,9 @@ func waitRestart(trigger, from string, ra restartArgs, stdout io.Writer, log *lo
 	return w.run(stdout, log)
 }
 
-// dialTimeout bounds the connection and both proofs: a supervisor answers
-// in well under a millisecond, whatever else it is doing.
+// dialTimeout bounds the connection and both proofs, as --wait's timeout
+// does when shorter: a supervisor answers in well under a millisecond,
+// whatever else it is doing.
 const dialTimeout = 5 * time.Second
 
 // maxStatusLine bounds a status line: the supervisor's are under 300 bytes.
