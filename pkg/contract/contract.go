@@ -43,6 +43,20 @@ const (
 	DefaultTrigger = "/.restart-proc"
 )
 
+// Modes of what the added layer holds, whoever builds it (pkg/llb in
+// BuildKit, pkg/rewrap on the host). The trigger is writable by every user
+// so that any runtime user (the image's USER, root, or another Kubernetes
+// runAsUser) can touch it; it is owned by root, which also keeps Linux's
+// fs.protected_regular from refusing writes to it in a sticky folder such as
+// /tmp. The supervisor and its folder are root's and read-only to others, so
+// no user can replace the binary that runs as PID 1. Untyped, so this
+// package imports nothing: they convert to os.FileMode where used.
+const (
+	DirMode        = 0o755
+	SupervisorMode = 0o755
+	TriggerMode    = 0o666
+)
+
 // ToolNames are the commands the tools binary answers to, as argv[0] or as
 // its first argument, and the names of the links RESTART_TOOLS=on adds: the
 // commands Tilt's live_update runs in a container, `tar -C / -x -f -` for a
@@ -65,6 +79,10 @@ const (
 	// LabelCmd records the original CMD as a JSON array.
 	LabelCmd = LabelPrefix + "cmd"
 )
+
+// HistoryComment marks the history entries of the supervisor's layers, as
+// BuildKit's dockerfile frontend marks its own with "buildkit.dockerfile.v0".
+const HistoryComment = "restart-frontend"
 
 // Paths in the frontend image, which the Dockerfile writes and pkg/llb
 // copies from.

@@ -17,7 +17,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,7 +34,6 @@ import (
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/pkg/errors"
-	fstypes "github.com/tonistiigi/fsutil/types"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tilt-dev/restart-frontend/pkg/contract"
@@ -58,9 +56,6 @@ const (
 	// keyBuildArg starts the key of every build arg in the frontend's
 	// options: "build-arg:NAME".
 	keyBuildArg = "build-arg:"
-	// historyComment marks the history entries of the supervisor's layers,
-	// as upstream's carry "buildkit.dockerfile.v0".
-	historyComment = "restart-frontend"
 )
 
 // Build is the frontend's BuildFunc.
@@ -130,7 +125,7 @@ func checkPlatforms(bc *dockerui.Client) error {
 	}
 	var first error
 	for _, p := range targets {
-		_, err := llb.SourcePath(p)
+		_, err := wrap.SourcePath(p)
 		if err == nil {
 			return nil
 		}
@@ -208,7 +203,7 @@ func appendSupervisor(ctx context.Context, c client.Client, bc *dockerui.Client,
 			ref, cfgKey, epochKey := platformRef(res, p.ID)
 			cfg, epoch := res.Metadata[cfgKey], res.Metadata[epochKey]
 			mu.Unlock()
-			if _, err := llb.SourcePath(p.Platform); err != nil {
+			if _, err := wrap.SourcePath(p.Platform); err != nil {
 				a.dockerfile.Warn(ctx, fmt.Sprintf("%s is built without the supervisor: %v", p.ID, err), client.WarnOpts{Level: 1, Range: a.requestRange()})
 				return nil
 			}
@@ -266,7 +261,7 @@ func (a *appender) platform(ctx context.Context, ref client.Reference, cfg, epoc
 
 	base := bkllb.Scratch()
 	if ref != nil {
-		if err := checkTrigger(ctx, ref, a.opts.Trigger()); err != nil {
+		if err := wrap.CheckTrigger(refStatter{ctx, ref}, a.opts.Trigger()); err != nil {
 			return nil, nil, err
 		}
 		if base, err = ref.ToState(); err != nil {
@@ -279,7 +274,11 @@ func (a *appender) platform(ctx context.Context, ref client.Reference, cfg, epoc
 	}
 	var tools []string
 	if a.opts.Tools {
-		if tools, err = missingTools(ctx, ref, img); err != nil {
+		var image wrap.Statter // nil for scratch
+		if ref != nil {
+			image = refStatter{ctx, ref}
+		}
+		if tools, err = wrap.MissingTools(image, img.Config.Env); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -327,56 +326,19 @@ func (a *appender) requestRange() []*pb.Range {
 	return []*pb.Range{r}
 }
 
-// statter reads a file's metadata in an image's filesystem, as a
-// client.Reference does; tests give a table of files instead.
-type statter interface {
-	StatFile(ctx context.Context, req client.StatRequest) (*fstypes.Stat, error)
+// refStatter is the image of a BuildKit reference for [wrap.CheckTrigger]
+// and [wrap.MissingTools]. StatFile follows symbolic links, as the copy does.
+type refStatter struct {
+	ctx context.Context
+	ref client.Reference
 }
 
-// checkTrigger fails when the image has a folder at the trigger path, a
-// file where the path needs a folder, or anything but an empty file at the
-// trigger path: copying the trigger there would put it inside that folder,
-// fail with a less helpful error, or replace the image's own file (its
-// content, owner and mode: /etc/passwd would become an empty file every user
-// can write). An empty file is the trigger of a base image built with this
-// frontend. StatFile follows symbolic links, as the copy does.
-func checkTrigger(ctx context.Context, ref statter, trigger string) error {
-	for p := trigger; p != "/"; p = path.Dir(p) {
-		st, err := ref.StatFile(ctx, client.StatRequest{Path: p})
-		if err != nil {
-			continue // not in the image: it will be created
-		}
-		mode := os.FileMode(st.Mode)
-		if mode&os.ModeSymlink != 0 {
-			return nil // BuildKit follows it; where it leads is not known here
-		}
-		isDir := mode.IsDir()
-		switch {
-		case p == trigger && isDir:
-			return errors.Errorf("invalid build arg RESTART_TRIGGER=%q: the image has a folder there; give the path of a file, e.g. %s", trigger, path.Join(trigger, ".restart-proc"))
-		case p == trigger && (!mode.IsRegular() || st.Size > 0):
-			return errors.Errorf("invalid build arg RESTART_TRIGGER=%q: the image has %s there, which the empty trigger file would replace; give a path the image does not have, e.g. %s",
-				trigger, describeFile(mode, st.Size), contract.DefaultTrigger)
-		case p != trigger && !isDir:
-			return errors.Errorf("invalid build arg RESTART_TRIGGER=%q: %s is a file in the image, not a folder", trigger, p)
-		}
+func (r refStatter) Stat(p string) (os.FileMode, int64, error) {
+	st, err := r.ref.StatFile(r.ctx, client.StatRequest{Path: p})
+	if err != nil {
+		return 0, 0, err
 	}
-	return nil
-}
-
-// describeFile names what a path that is not a folder holds.
-func describeFile(mode os.FileMode, size int64) string {
-	switch {
-	case mode.IsRegular():
-		return fmt.Sprintf("a file of %d bytes", size)
-	case mode&os.ModeNamedPipe != 0:
-		return "a named pipe"
-	case mode&os.ModeSocket != 0:
-		return "a socket"
-	case mode&os.ModeDevice != 0:
-		return "a device"
-	}
-	return "a special file (" + mode.String() + ")"
+	return os.FileMode(st.Mode), st.Size, nil
 }
 
 // history returns the image's history entries for the layers the
@@ -387,7 +349,7 @@ func describeFile(mode os.FileMode, size int64) string {
 func history(layers []string, created time.Time) []ocispecs.History {
 	h := make([]ocispecs.History, 0, len(layers))
 	for _, what := range layers {
-		h = append(h, ocispecs.History{Created: &created, CreatedBy: "[restart] " + what, Comment: historyComment})
+		h = append(h, ocispecs.History{Created: &created, CreatedBy: "[restart] " + what, Comment: contract.HistoryComment})
 	}
 	return h
 }

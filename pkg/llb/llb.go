@@ -18,28 +18,14 @@ package llb
 import (
 	"os"
 	"path"
-	"slices"
 	"strings"
 	"time"
 
-	"github.com/containerd/platforms"
 	bkllb "github.com/moby/buildkit/client/llb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
-	"github.com/pkg/errors"
 
 	"github.com/tilt-dev/restart-frontend/pkg/contract"
-)
-
-// Modes of what the layer adds. The trigger is writable by every user so
-// that any runtime user (the image's USER, root, or another Kubernetes
-// runAsUser) can touch it; it is owned by root, which also keeps Linux's
-// fs.protected_regular from refusing writes to it in a sticky folder such as
-// /tmp. The supervisor and its folder are root's and read-only to others, so
-// no user can replace the binary that runs as PID 1.
-const (
-	dirMode        os.FileMode = 0o755
-	supervisorMode os.FileMode = 0o755
-	triggerMode    os.FileMode = 0o666
+	"github.com/tilt-dev/restart-frontend/pkg/wrap"
 )
 
 // Layer says what to append to an image.
@@ -69,20 +55,6 @@ type Layer struct {
 	Location bkllb.ConstraintsOpt
 }
 
-// SourcePath returns the path of the supervisor for platform p inside the
-// frontend image, or an error naming p when the frontend has none for it.
-//
-// Example:
-//
-//	SourcePath(platforms.MustParse("linux/arm64")) // "/supervisors/linux/arm64/supervisor"
-func SourcePath(p ocispecs.Platform) (string, error) {
-	id := platforms.Format(platforms.Normalize(p))
-	if !slices.Contains(contract.Platforms, id) {
-		return "", errors.Errorf("no supervisor for platform %s: supported platforms are %v; build this platform with --build-arg RESTART_PROCESS=off", id, contract.Platforms)
-	}
-	return contract.SourcePath(id, contract.SupervisorName), nil
-}
-
 // Append returns base with the supervisor at [contract.SupervisorPath], an
 // empty trigger file at l.Trigger and, if asked, the tools binary at
 // [contract.ToolsPath] with its links. The steps show in the build's progress
@@ -100,7 +72,7 @@ func SourcePath(p ocispecs.Platform) (string, error) {
 //
 //	st, layers, err := Append(userImage, Layer{Source: frontendImage, Platform: p, Trigger: "/.restart-proc"})
 func Append(base bkllb.State, l Layer) (bkllb.State, []string, error) {
-	supervisor, err := SourcePath(l.Platform)
+	supervisor, err := wrap.SourcePath(l.Platform)
 	if err != nil {
 		return bkllb.State{}, nil, err
 	}
@@ -122,7 +94,7 @@ func Append(base bkllb.State, l Layer) (bkllb.State, []string, error) {
 	inFolder := func(dest string, s step) step {
 		return func(fa *bkllb.FileAction) *bkllb.FileAction {
 			if dir := path.Dir(dest); dir != "/" {
-				fa = fa.Mkdir(dir, dirMode, bkllb.WithParents(true), created)
+				fa = fa.Mkdir(dir, contract.DirMode, bkllb.WithParents(true), created)
 			}
 			return s(fa)
 		}
@@ -140,22 +112,22 @@ func Append(base bkllb.State, l Layer) (bkllb.State, []string, error) {
 		// and the layer would differ from one build to the next.
 		ours.add(strings.Join(binaries, ", "), func(fa *bkllb.FileAction) *bkllb.FileAction {
 			return fa.Copy(l.Source, path.Dir(supervisor), contract.SupervisorDir, &bkllb.CopyInfo{
-				Mode: &bkllb.ChmodOpt{Mode: supervisorMode}, CreatedTime: &l.Epoch, IncludePatterns: binaries,
+				Mode: &bkllb.ChmodOpt{Mode: contract.SupervisorMode}, CreatedTime: &l.Epoch, IncludePatterns: binaries,
 				CopyDirContentsOnly: true, CreateDestPath: true,
 			})
 		})
 	} else {
 		ours.add("supervisor", func(fa *bkllb.FileAction) *bkllb.FileAction {
-			return fa.Mkdir(contract.SupervisorDir, dirMode, bkllb.WithParents(true), created)
-		}, copyFile(supervisor, contract.SupervisorPath, supervisorMode))
+			return fa.Mkdir(contract.SupervisorDir, contract.DirMode, bkllb.WithParents(true), created)
+		}, copyFile(supervisor, contract.SupervisorPath, contract.SupervisorMode))
 		if len(l.Tools) > 0 {
-			ours.add("tools", copyFile(path.Join(path.Dir(supervisor), contract.ToolsName), contract.ToolsPath, supervisorMode))
+			ours.add("tools", copyFile(path.Join(path.Dir(supervisor), contract.ToolsName), contract.ToolsPath, contract.SupervisorMode))
 		}
 	}
 	// The trigger is copied from the frontend image rather than made with
 	// Mkfile because older BuildKit daemons (Docker 20.10's) apply their
 	// umask to Mkfile's mode, leaving a trigger only root can write.
-	trigger := copyFile(contract.TriggerSource, l.Trigger, triggerMode)
+	trigger := copyFile(contract.TriggerSource, l.Trigger, contract.TriggerMode)
 	if path.Dir(l.Trigger) == "/" {
 		ours.add("trigger "+l.Trigger, trigger)
 	} else {

@@ -13,44 +13,6 @@ import (
 	digest "github.com/opencontainers/go-digest"
 )
 
-func TestSourcePath(t *testing.T) {
-	for _, tc := range []struct {
-		platform string
-		want     string
-	}{
-		{"linux/amd64", "/supervisors/linux/amd64/supervisor"},
-		{"linux/arm64", "/supervisors/linux/arm64/supervisor"},
-		{"linux/arm64/v8", "/supervisors/linux/arm64/supervisor"},
-		{"linux/arm", "/supervisors/linux/arm/v7/supervisor"},
-		{"linux/arm/v6", "/supervisors/linux/arm/v6/supervisor"},
-		{"linux/386", "/supervisors/linux/386/supervisor"},
-		{"linux/riscv64", "/supervisors/linux/riscv64/supervisor"},
-	} {
-		t.Run(tc.platform+" maps to its own binary", func(t *testing.T) {
-			got, err := SourcePath(platforms.MustParse(tc.platform))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != tc.want {
-				t.Errorf("SourcePath(%s) = %s, want %s", tc.platform, got, tc.want)
-			}
-		})
-	}
-	for _, p := range []string{"windows/amd64", "linux/mips64le", "darwin/arm64"} {
-		t.Run(p+" is refused with a way out", func(t *testing.T) {
-			_, err := SourcePath(platforms.MustParse(p))
-			if err == nil {
-				t.Fatalf("SourcePath(%s) succeeded", p)
-			}
-			for _, want := range []string{p, "RESTART_PROCESS=off", "linux/amd64"} {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("error %q does not mention %q", err, want)
-				}
-			}
-		})
-	}
-}
-
 func TestAppend(t *testing.T) {
 	epoch := time.Unix(1700000000, 0)
 	base := bkllb.Image("docker.io/library/busybox:latest")
