@@ -1,5 +1,6 @@
 // Package contract is the one home of the image contract: the names that the
 // frontend image (the Dockerfile), the LLB the frontend appends (pkg/llb),
+// the same layer built on the host by `restart-frontend wrap` (pkg/rewrap),
 // the rewritten image config (pkg/wrap), the option rules (pkg/options), the
 // supervisor and the tools binary must agree on.
 //

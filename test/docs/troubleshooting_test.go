@@ -54,6 +54,7 @@ var undocumented = map[string]string{
 	"the other end is not in this container (its mount namespace differs)": "the ERROR inside the \"held by a process outside this container\" entry's message",
 	"not a supervisor's status stream":                                     "the ERROR inside the \"held by a process outside this container\" entry's message",
 	"it is not a regular file":                                             "named beside \"it is a symbolic link\" in that entry",
+	"failed to write":                                                      "internal: pkg/rewrap writes its tar layer to memory",
 }
 
 // TestTroubleshootingQuotesTheCode checks that each message that
