@@ -17,7 +17,10 @@ import (
 func testWrapBuiltImage(t *testing.T, d *daemon) {
 	t.Parallel()
 	base := t.TempDir()
-	rigtest.WriteFile(t, base, "Dockerfile", "FROM busybox\nCMD [\"sh\", \"-c\", \"echo built elsewhere, pid $$; exec sleep 600\"]\n")
+	// The app prints a sum the shell computes: the supervisor's own log line
+	// quotes the command, so the command's literal text cannot tell a new
+	// generation's start.
+	rigtest.WriteFile(t, base, "Dockerfile", "FROM busybox\nCMD [\"sh\", \"-c\", \"echo built elsewhere, pid $$, sum $((20+22)); exec sleep 600\"]\n")
 	baseImage := os.Getenv("RIG_REGISTRY") + "/e2e/built-elsewhere:docker"
 	d.run(t, nil, "docker", "build", "-q", "-t", baseImage, base)
 
@@ -25,16 +28,16 @@ func testWrapBuiltImage(t *testing.T, d *daemon) {
 	d.run(t, []byte("# syntax=tiltdev/restart-frontend\nARG BASE\nFROM ${BASE}\n"),
 		"docker", "build", "-q", "-t", image, "--build-arg", "BASE="+baseImage, "-")
 	if got := d.run(t, nil, "docker", "inspect", "-f", "{{index .Config.Entrypoint 0}} {{json .Config.Cmd}}", image); strings.TrimSpace(got) !=
-		`/.restart/supervisor ["sh","-c","echo built elsewhere, pid $$; exec sleep 600"]` {
+		`/.restart/supervisor ["sh","-c","echo built elsewhere, pid $$, sum $((20+22)); exec sleep 600"]` {
 		t.Fatalf("wrapped image: entrypoint and cmd = %s, want the supervisor and the built image's CMD", got)
 	}
 
 	c := d.runContainer(t, image)
 	out := c.follow()
-	out.Wait("built elsewhere, pid ")
+	out.Wait(", sum 42")
 	first, old := c.state(), c.appProcs()
 	c.runStep("date > /.restart-proc")
-	out.WaitN("built elsewhere, pid ", 2)
+	out.WaitN(", sum 42", 2)
 	c.checkGone(old)
 	c.checkNotRestarted(first)
 }

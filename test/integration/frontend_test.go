@@ -165,17 +165,21 @@ func (b *build) checkFile(id, path string, perm os.FileMode, uid uint32) {
 }
 
 func TestTriggerPathsTheImageCannotHave(t *testing.T) {
+	const withFile = "FROM busybox\nRUN echo x > /app.conf\nENTRYPOINT [\"/bin/echo\"]\n"
 	for _, tc := range []struct {
-		name    string
-		trigger string
-		want    string
+		name       string
+		dockerfile string
+		trigger    string
+		want       string
 	}{
-		{"a folder", "/srv", "has a folder there"},
-		{"under a file", "/bin/echo/restart", "/bin/echo is a file"},
+		{"a folder", helloDockerfile, "/srv", "has a folder there"},
+		{"under a file", withFile, "/app.conf/restart", "/app.conf is a file"},
+		// Refused by name, before the image is read.
+		{"in a system folder", helloDockerfile, "/bin/echo/restart", "want a file outside /bin"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			err := newBuild(t, helloDockerfile).withBuildArg("RESTART_TRIGGER", tc.trigger).run(nil)
+			err := newBuild(t, tc.dockerfile).withBuildArg("RESTART_TRIGGER", tc.trigger).run(nil)
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "RESTART_TRIGGER") {
 				t.Errorf("error = %v, want one naming RESTART_TRIGGER and saying %q", err, tc.want)
 			}
