@@ -209,26 +209,30 @@ func squatterMain() int {
 	}
 }
 
-// TestHostileTrigger: a writable trigger folder lets anyone replace the
-// trigger with a link to /dev/zero or a FIFO. PID 1 still restarts, forwards
-// signals and exits with the app's code.
+// TestHostileTrigger: a writable trigger folder lets any user of the
+// container replace the trigger with a link to /dev/zero or a FIFO, or
+// write gigabytes into it. Here user nobody does each, with the shell's own
+// tools. PID 1 still restarts, forwards signals and exits with the app's
+// code.
 func TestHostileTrigger(t *testing.T) {
-	for name, plant := range map[string]func(p string) error{
-		"a link to /dev/zero": func(p string) error { return os.Symlink("/dev/zero", p) },
-		"a FIFO":              func(p string) error { return syscall.Mkfifo(p, 0o666) },
+	requireRoot(t)
+	for name, plant := range map[string]string{
+		"a link to /dev/zero": `rm -f "$T" && ln -s /dev/zero "$T"`,
+		"a FIFO":              `rm -f "$T" && mkfifo "$T"`,
+		"a huge write":        `rm -f "$T" && { echo 4000000000000000000; head -c 67108864 /dev/zero; } > "$T"`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			// Not the helper app: it shows the trigger's content.
 			s := startSup(t, supOptions{app: []string{"sleep", "1000"}})
 			s.waitFor("the app", func() bool { return strings.Count(s.stderr.String(), "started pid") == 1 })
-			if err := os.Remove(s.trigger); err != nil {
-				t.Fatal(err)
+			cmd := exec.Command("sh", "-c", plant)
+			cmd.Env = append(os.Environ(), "T="+s.trigger)
+			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("planting as nobody: %v\n%s", err, out)
 			}
-			if err := plant(s.trigger); err != nil {
-				t.Fatal(err)
-			}
-			s.waitFor("a restart", func() bool { return strings.Count(s.stderr.String(), "started pid") == 2 })
+			s.waitFor("a restart", func() bool { return strings.Count(s.stderr.String(), "started pid") >= 2 })
 			s.signal(syscall.SIGTERM)
 			if code := s.wait(); code != 128+int(syscall.SIGTERM) {
 				t.Errorf("exit code %d, want the app's %d", code, 128+int(syscall.SIGTERM))
