@@ -109,7 +109,14 @@ type container struct {
 // runContainer runs a container on d with the docker run arguments args.
 func (d *daemon) runContainer(t *testing.T, args ...string) *container {
 	t.Helper()
-	id := strings.TrimSpace(d.run(t, nil, append([]string{"docker", "run", "-d", "--network", "none"}, args...)...))
+	return d.startContainer(t, append([]string{"--network", "none"}, args...)...)
+}
+
+// startContainer is docker run -d with args; the container is removed when
+// the test ends, its output logged if the test failed.
+func (d *daemon) startContainer(t *testing.T, args ...string) *container {
+	t.Helper()
+	id := strings.TrimSpace(d.run(t, nil, append([]string{"docker", "run", "-d"}, args...)...))
 	c := &container{t: t, d: d, id: id}
 	t.Cleanup(func() {
 		if t.Failed() {

@@ -4,10 +4,11 @@ import (
 	"archive/tar"
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tilt-dev/restart-frontend/test/rigtest"
 )
 
 // TestHostileArchiveIsRefused streams hostile archives into a scratch image
@@ -16,11 +17,7 @@ import (
 // fails with an error that says why, and /data is as it was.
 func TestHostileArchiveIsRefused(t *testing.T) {
 	app := filepath.Join(t.TempDir(), "message")
-	compile := exec.Command("go", "build", "-o", app, "./testdata/message")
-	compile.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := compile.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	rigtest.GoBuild(t, "testdata/message", app, "")
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{
 		"Dockerfile":   "# syntax=tiltdev/restart-frontend\nFROM scratch\nCOPY data/ /data/\nCOPY message /message\nENTRYPOINT [\"/message\"]\n",

@@ -2,11 +2,13 @@ package e2e
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/tilt-dev/restart-frontend/test/rigtest"
+	"github.com/tilt-dev/restart-frontend/test/statussock"
 )
 
 // testStatusSocketNeighbour: a container that shares the app's network
@@ -68,29 +70,18 @@ func testStatusSocketNeighbour(t *testing.T, d *daemon) {
 // next, as a pod's containers share one.
 func (d *daemon) runNextTo(t *testing.T, next string, args ...string) *container {
 	t.Helper()
-	id := strings.TrimSpace(d.run(t, nil, append([]string{"docker", "run", "-d", "--network", "container:" + next}, args...)...))
-	c := &container{t: t, d: d, id: id}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("output of container %.12s:\n%s", id, c.logs())
-		}
-		_, _ = d.tryRun(nil, "docker", "rm", "-f", id)
-	})
-	return c
+	return d.startContainer(t, append([]string{"--network", "container:" + next}, args...)...)
 }
 
 // statusSocketName reads the abstract name of c's status socket from
 // /proc/net/unix, as any process of its network namespace can.
 func statusSocketName(t *testing.T, c *container) string {
 	t.Helper()
-	for _, line := range strings.Split(c.exec(nil, "cat", "/proc/net/unix"), "\n") {
-		fields := strings.Fields(line)
-		if len(fields) > 0 && strings.HasPrefix(fields[len(fields)-1], "@restart-frontend/") {
-			return fields[len(fields)-1]
-		}
+	name, ok := statussock.Name(c.exec(nil, "cat", "/proc/net/unix"))
+	if !ok {
+		t.Fatalf("no %s socket in the container's /proc/net/unix", statussock.Prefix)
 	}
-	t.Fatalf("no @restart-frontend/ socket in the container's /proc/net/unix")
-	return ""
+	return name
 }
 
 var neighbourImages sync.Map // daemon name → image
@@ -103,11 +94,7 @@ func neighbourImage(t *testing.T, d *daemon) string {
 		return img.(string)
 	}
 	dir := t.TempDir()
-	build := exec.Command("go", "build", "-o", filepath.Join(dir, "neighbour"), "../neighbour")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	rigtest.GoBuild(t, "../neighbour", filepath.Join(dir, "neighbour"), "")
 	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY neighbour /neighbour\nENTRYPOINT [\"/neighbour\"]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -2,9 +2,10 @@ package e2e
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/tilt-dev/restart-frontend/test/rigtest"
 )
 
 // testLiveUpdateWithoutShellOrTar builds images with no shell and no tar
@@ -14,11 +15,7 @@ import (
 // list-form run step.
 func testLiveUpdateWithoutShellOrTar(t *testing.T, d *daemon) {
 	app := filepath.Join(t.TempDir(), "message")
-	compile := exec.Command("go", "build", "-o", app, "./testdata/message")
-	compile.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := compile.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	rigtest.GoBuild(t, "testdata/message", app, "")
 	for _, tc := range []struct {
 		name, dockerfile, builder string
 	}{

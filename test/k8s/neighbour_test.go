@@ -3,7 +3,6 @@ package k8s
 import (
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/tilt-dev/restart-frontend/test/kube"
 	"github.com/tilt-dev/restart-frontend/test/rigtest"
+	"github.com/tilt-dev/restart-frontend/test/statussock"
 )
 
 // TestStatusSocketSidecar: a sidecar shares the app's network namespace,
@@ -110,13 +110,11 @@ func TestStatusSocketSidecar(t *testing.T) {
 // socket from the pod's /proc/net/unix, as any container of the pod can.
 func statusSocketName(t *testing.T, p *pod) string {
 	t.Helper()
-	for _, line := range strings.Split(p.exec(nil, "cat", "/proc/net/unix"), "\n") {
-		if fields := strings.Fields(line); len(fields) > 0 && strings.HasPrefix(fields[len(fields)-1], "@restart-frontend/") {
-			return fields[len(fields)-1]
-		}
+	name, ok := statussock.Name(p.exec(nil, "cat", "/proc/net/unix"))
+	if !ok {
+		t.Fatalf("no %s socket in the pod's /proc/net/unix", statussock.Prefix)
 	}
-	t.Fatal("no @restart-frontend/ socket in the pod's /proc/net/unix")
-	return ""
+	return name
 }
 
 // waitContainerLog waits until the log of another container of p's pod
@@ -146,11 +144,7 @@ func neighbourImage(t *testing.T) string {
 	t.Helper()
 	neighbourImages.once.Do(func() {
 		dir := t.TempDir()
-		build := exec.Command("go", "build", "-o", filepath.Join(dir, "neighbour"), "../neighbour")
-		build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+clusterArch(t))
-		if out, err := build.CombinedOutput(); err != nil {
-			t.Fatalf("go build: %v\n%s", err, out)
-		}
+		rigtest.GoBuild(t, "../neighbour", filepath.Join(dir, "neighbour"), clusterArch(t))
 		rigtest.WriteFile(t, dir, "Dockerfile", "FROM scratch\nCOPY neighbour /neighbour\nENTRYPOINT [\"/neighbour\"]\n")
 		neighbourImages.ref = buildImage(t, dir, "neighbour", buildOptions{})
 	})

@@ -19,10 +19,11 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/tilt-dev/restart-frontend/test/statussock"
 )
 
 func main() {
@@ -62,10 +63,8 @@ func socketName(name string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		for _, line := range strings.Split(string(table), "\n") {
-			if fields := strings.Fields(line); len(fields) > 0 && strings.HasPrefix(fields[len(fields)-1], "@restart-frontend/") {
-				return fields[len(fields)-1], nil
-			}
+		if name, ok := statussock.Name(string(table)); ok {
+			return name, nil
 		}
 	}
 	return "", fmt.Errorf("no @restart-frontend/ socket in /proc/net/unix within a minute")
